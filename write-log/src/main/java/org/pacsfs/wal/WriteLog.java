@@ -1,0 +1,715 @@
+package org.pacsfs.wal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
+
+/**
+ * The local write-ahead log: a directory of segment files holding length-prefixed, CRC32C-protected records with
+ * LSNs 1, 2, 3, ... (across restarts). Format: docs/FORMAT.md.
+ *
+ * <h2>Durability</h2>
+ * {@link #append} writes the record to the active segment file (page cache) and keeps a copy in memory;
+ * {@link #sync(long)} returns once every record up to that LSN is forced ({@code FileChannel.force(false)}, i.e.
+ * fdatasync). Concurrent syncs share one force (group commit): one thread forces everything appended so far while
+ * the others wait and usually find their LSN covered. {@link SyncPolicy} only adds forces.
+ *
+ * <p>A failed force is never retried on the same file (after an fsync error Linux may drop the dirty pages and
+ * report the next fsync as successful): the log creates a new segment, rewrites the unsynced records there from
+ * memory and forces that. If that fails too, the log becomes read-only ({@link WriteLogReadOnlyException}). A failed
+ * write (disk full, EIO) fails that append only; the log then continues in a new segment, rewriting the unsynced
+ * records from memory, and keeps trying on later appends while that fails.
+ *
+ * <h2>Thread-safety</h2>
+ * All methods are thread-safe. Appends are serialized by one lock (file order is LSN order); forces run outside it,
+ * so appends continue while a force is in progress. Reads never take a lock. Interrupting a thread blocked in this
+ * log's file I/O closes the channel (a JDK rule); the log treats that like an I/O error and moves to a new segment,
+ * and it clears a pending interrupt while it does its own I/O (restoring it afterwards).
+ *
+ * <h2>Space</h2>
+ * {@link #release(long)} deletes whole segments whose records are all at or below the released LSN. When the
+ * segment files hold more than {@link WriteLogConfig#capacityBytes()}, appends wait up to
+ * {@link WriteLogConfig#maxWaitWhenFull()} and then fail with {@link WriteLogFullException}. Released LSNs are not
+ * persisted: after a restart the log holds every segment that was not deleted, and the caller releases again.
+ */
+public final class WriteLog implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(WriteLog.class.getName());
+
+    private final WriteLogConfig config;
+    private final Path dir;
+    private final RecoveryReport recoveryReport;
+    private final FileChannel lockChannel;
+    private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+    /** Held while forcing and while rolling to a new segment; taken before {@link #appendLock}. */
+    private final ReentrantLock syncLock = new ReentrantLock();
+    /** Guards the active segment's tail, {@link #unsynced}, LSN assignment and the state below. */
+    private final ReentrantLock appendLock = new ReentrantLock();
+    private final Condition spaceFreed = appendLock.newCondition();
+    private final UnsyncedBuffer unsynced;
+    private final ByteBuffer headerScratch = ByteBuffer.allocate(RecordFormat.HEADER_SIZE);
+    private final AtomicLong bytesHeld = new AtomicLong();
+    private final Object releaseMonitor = new Object();
+    private final BackgroundSyncer syncer;
+
+    private volatile LogSegment active;
+    private volatile long lastLsn;
+    private volatile long syncedLsn;
+    private volatile long releasedLsn;
+    /** The active segment may hold a partial record after a failed write: the next append or sync rolls first. */
+    private boolean needsRoll;
+    private volatile String readOnlyReason;
+    private volatile IOException readOnlyCause;
+    private volatile boolean closed;
+
+    private WriteLog(WriteLogConfig config, FileChannel lockChannel, Recovery.Result recovered) {
+        this.config = config;
+        this.dir = config.directory();
+        this.lockChannel = lockChannel;
+        this.recoveryReport = recovered.report();
+        this.unsynced = new UnsyncedBuffer(config.unsyncedBufferBytes());
+        for (LogSegment s : recovered.segments()) {
+            segments.put(s.id(), s);
+            bytesHeld.addAndGet(s.sizeOnDisk());
+        }
+        this.active = segments.lastEntry().getValue();
+        this.lastLsn = active.lastLsn();
+        this.syncedLsn = lastLsn;
+        this.releasedLsn = segments.firstEntry().getValue().firstLsn() - 1;
+        this.unsynced.reset(active.end());
+        this.syncer = new BackgroundSyncer(this, config.syncPolicy() == SyncPolicy.INTERVAL ? config.syncInterval().toNanos() : 0);
+    }
+
+    /**
+     * Opens (creating if needed) the log in {@link WriteLogConfig#directory()}: validates every segment, truncates a
+     * torn tail (see {@link #recoveryReport()}), forces the active segment, and takes an exclusive lock on the
+     * directory (file {@code LOCK}) so that a second process cannot open it.
+     *
+     * @throws WriteLogCorruptException if a segment fails verification anywhere but a torn tail
+     * @throws WriteLogException if the directory is locked by another process or cannot be read or written
+     */
+    public static WriteLog open(WriteLogConfig config) throws WriteLogException {
+        Path dir = config.directory();
+        FileChannel lock = null;
+        try {
+            Files.createDirectories(dir);
+            lock = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock held = lock.tryLock();
+            if (held == null) {
+                throw new WriteLogException("write log " + dir + " is already open by another process (LOCK is held)");
+            }
+            Recovery.Result recovered = Recovery.run(dir, config.channelFactory());
+            if (recovered.segments().isEmpty()) {
+                LogSegment first = LogSegment.create(dir, 1, 1, config.channelFactory());
+                recovered = new Recovery.Result(java.util.List.of(first), recovered.report());
+            }
+            LogSegment last = recovered.segments().get(recovered.segments().size() - 1);
+            // Records a killed process left in the page cache become durable here, so syncedLsn = lastLsn is true.
+            last.channel().force(false);
+            WriteLog log = new WriteLog(config, lock, recovered);
+            log.syncer.start();
+            return log;
+        } catch (WriteLogException e) {
+            closeQuietly(lock);
+            throw e;
+        } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+            closeQuietly(lock);
+            throw new WriteLogException("cannot open write log " + dir + ": " + e, e);
+        }
+    }
+
+    /** What {@link #open} found and repaired. */
+    public RecoveryReport recoveryReport() {
+        return recoveryReport;
+    }
+
+    /** The configuration this log was opened with. */
+    public WriteLogConfig config() {
+        return config;
+    }
+
+    /**
+     * Appends a record. Returns once the record is written to the segment file (not forced, unless the policy is
+     * {@link SyncPolicy#EVERY_WRITE}); call {@link #sync(long)} with the returned LSN for durability.
+     *
+     * @param type    caller-defined record type, stored and returned as is
+     * @param payload the bytes from its position to its limit; not modified (position unchanged), may be reused by the
+     *                caller once this returns
+     * @throws IllegalArgumentException if the payload is longer than {@link WriteLogConfig#maxPayloadBytes()}
+     * @throws WriteLogFullException if the log stayed above its capacity for {@link WriteLogConfig#maxWaitWhenFull()}
+     * @throws WriteLogReadOnlyException if the log became read-only
+     * @throws WriteLogException if writing failed (nothing was appended; the LSN is not consumed)
+     */
+    public AppendResult append(byte type, ByteBuffer payload) throws WriteLogException {
+        int length = payload.remaining();
+        if (length > config.maxPayloadBytes()) {
+            throw new IllegalArgumentException("payload of " + length + " bytes exceeds the maximum record payload of "
+                    + config.maxPayloadBytes() + " bytes (segmentSizeBytes / unsyncedBufferBytes)");
+        }
+        CRC32C crc = RecordFormat.startCrc(payload);
+        boolean interrupted = Thread.interrupted();
+        try {
+            AppendResult result = appendLoop(type, payload, crc);
+            if (config.syncPolicy() == SyncPolicy.EVERY_WRITE) {
+                sync(result.lsn());
+            }
+            return result;
+        } finally {
+            restoreInterrupt(interrupted);
+        }
+    }
+
+    private static final int WRITE = 0;
+    private static final int ROLL = 1;
+    private static final int FORCE = 2;
+
+    private AppendResult appendLoop(byte type, ByteBuffer payload, CRC32C crc) throws WriteLogException {
+        int recordSize = RecordFormat.HEADER_SIZE + payload.remaining();
+        long deadline = System.nanoTime() + config.maxWaitWhenFull().toNanos();
+        while (true) {
+            int action;
+            appendLock.lock();
+            try {
+                checkWritable();
+                if (bytesHeld.get() + recordSize > config.capacityBytes()) {
+                    awaitSpace(deadline, recordSize);
+                    continue;
+                }
+                action = nextAction(recordSize);
+                if (action == WRITE) {
+                    AppendResult r = writeRecord(type, payload, crc, recordSize);
+                    if (unsynced.used() > unsynced.capacity() / 2) {
+                        syncer.requestForce();
+                    }
+                    return r;
+                }
+            } finally {
+                appendLock.unlock();
+            }
+            if (action == ROLL) {
+                rollForAppend(recordSize);
+            } else {
+                sync(lastLsn);
+            }
+        }
+    }
+
+    private int nextAction(int recordSize) {
+        if (needsRoll || active.end() + recordSize > config.segmentSizeBytes()) {
+            return ROLL;
+        }
+        return unsynced.fits(recordSize) ? WRITE : FORCE;
+    }
+
+    private void awaitSpace(long deadline, int recordSize) throws WriteLogException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new WriteLogFullException("write log full: " + dir + " holds " + bytesHeld.get() + " bytes, capacityBytes is "
+                    + config.capacityBytes() + ", a record of " + recordSize + " bytes waited " + config.maxWaitWhenFull()
+                    + " for release(); oldest unreleased LSN is " + oldestUnreleasedLsn());
+        }
+        try {
+            spaceFreed.awaitNanos(left);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WriteLogException("interrupted while waiting for space in write log " + dir, e);
+        }
+    }
+
+    /** Caller holds {@link #appendLock}; the record fits the active segment and {@link #unsynced}. */
+    private AppendResult writeRecord(byte type, ByteBuffer payload, CRC32C crc, int recordSize) throws WriteLogException {
+        LogSegment seg = active;
+        long lsn = lastLsn + 1;
+        long pos = seg.end();
+        int checksum = RecordFormat.finish(crc, payload.remaining(), lsn, type, seg.id());
+        headerScratch.clear();
+        RecordFormat.putHeader(headerScratch, payload.remaining(), checksum, lsn, type);
+        unsynced.put(headerScratch.flip());
+        unsynced.put(payload);
+        try {
+            long p = pos;
+            for (ByteBuffer slice : unsynced.slices(pos, pos + recordSize)) {
+                LogSegment.writeFully(seg.channel(), slice, p);
+                p += slice.limit();
+            }
+        } catch (IOException e) {
+            unsynced.truncate(pos);
+            seg.noteWrittenUpTo(pos + recordSize);
+            needsRoll = true;
+            throw new WriteLogException("append of LSN " + lsn + " (" + recordSize + " bytes) failed writing " + seg.path()
+                    + " at byte " + pos + ": " + e + "; nothing was appended, the log continues in a new segment", e);
+        }
+        seg.maybeIndex(lsn, pos);
+        seg.advance(pos + recordSize, lsn);
+        lastLsn = lsn;
+        bytesHeld.addAndGet(recordSize);
+        return new AppendResult(lsn, new RecordPointer(seg.id(), pos));
+    }
+
+    /** Moves to a new segment because the record does not fit or the last write failed. */
+    private void rollForAppend(int recordSize) throws WriteLogException {
+        syncLock.lock();
+        try {
+            long target;
+            appendLock.lock();
+            try {
+                if (nextAction(recordSize) != ROLL) {
+                    return;
+                }
+                target = lastLsn;
+            } finally {
+                appendLock.unlock();
+            }
+            // Force the full segment first, so that the roll has (almost) nothing to rewrite.
+            syncLocked(target);
+            appendLock.lock();
+            try {
+                if (nextAction(recordSize) == ROLL) {
+                    rollAndRewrite();
+                }
+            } finally {
+                appendLock.unlock();
+            }
+        } finally {
+            syncLock.unlock();
+        }
+    }
+
+    /**
+     * Returns once every record with an LSN up to {@code lsn} is on stable storage. Concurrent callers share forces.
+     *
+     * @throws IllegalArgumentException if {@code lsn} was not appended yet
+     * @throws WriteLogReadOnlyException if a force failed and the records could not be rewritten elsewhere
+     * @throws WriteLogException if the unsynced records could not be written to a new segment after a failed write
+     */
+    public void sync(long lsn) throws WriteLogException {
+        if (lsn > lastLsn) {
+            throw new IllegalArgumentException("cannot sync LSN " + lsn + ": the last appended LSN is " + lastLsn);
+        }
+        if (syncedLsn >= lsn) {
+            return;
+        }
+        boolean interrupted = Thread.interrupted();
+        syncLock.lock();
+        try {
+            syncLocked(lsn);
+        } finally {
+            syncLock.unlock();
+            restoreInterrupt(interrupted);
+        }
+    }
+
+    /** The group-commit loop. Caller holds {@link #syncLock}, so at most one force runs and no roll interleaves. */
+    private void syncLocked(long lsn) throws WriteLogException {
+        while (syncedLsn < lsn) {
+            LogSegment seg;
+            long target;
+            long endPos;
+            appendLock.lock();
+            try {
+                checkWritable();
+                if (needsRoll) {
+                    rollAndRewrite();
+                }
+                seg = active;
+                target = lastLsn;
+                endPos = seg.end();
+            } finally {
+                appendLock.unlock();
+            }
+            try {
+                seg.channel().force(false);
+            } catch (IOException e) {
+                onForceFailure(seg, e);
+                continue;
+            }
+            appendLock.lock();
+            try {
+                if (target > syncedLsn) {
+                    syncedLsn = target;
+                    unsynced.release(endPos);
+                }
+            } finally {
+                appendLock.unlock();
+            }
+        }
+    }
+
+    private void onForceFailure(LogSegment seg, IOException error) throws WriteLogException {
+        appendLock.lock();
+        try {
+            LOG.log(System.Logger.Level.WARNING, "force of " + seg.path() + " failed (" + error + "); rewriting LSN "
+                    + (syncedLsn + 1) + ".." + lastLsn + " to a new segment, never forcing that file again");
+            try {
+                rollAndRewrite();
+            } catch (IOException second) {
+                second.addSuppressed(error);
+                readOnlyCause = second;
+                readOnlyReason = "write log " + dir + " is read-only: force of " + seg.path() + " failed (" + error
+                        + ") and rewriting the unsynced records LSN " + (syncedLsn + 1) + ".." + lastLsn
+                        + " to a new segment failed too (" + second + "); records up to LSN " + syncedLsn + " are durable";
+                LOG.log(System.Logger.Level.ERROR, readOnlyReason);
+                throw new WriteLogReadOnlyException(readOnlyReason, second);
+            }
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /**
+     * Creates the next segment, starting at the first unsynced LSN, and writes the unsynced records into it from
+     * memory; the previous segment keeps only its synced prefix. Caller holds both locks.
+     */
+    private void rollAndRewrite() throws WriteLogException {
+        LogSegment old = active;
+        long newId = segments.lastKey() + 1;
+        long from = unsynced.start();
+        long to = unsynced.end();
+        LogSegment fresh = null;
+        try {
+            fresh = LogSegment.create(dir, newId, syncedLsn + 1, config.channelFactory());
+            ByteBuffer records = unsynced.copy(from, to);
+            long lsn = RewrittenRecords.reseal(records, fresh);
+            LogSegment.writeFully(fresh.channel(), records.duplicate(), SegmentHeader.SIZE);
+            fresh.advance(SegmentHeader.SIZE + records.remaining(), lsn);
+            // Only now that nothing can fail does the ring switch to mirroring the new segment.
+            unsynced.reset(SegmentHeader.SIZE);
+            unsynced.put(records);
+        } catch (IOException e) {
+            if (fresh != null) {
+                fresh.closeQuietly();
+                deleteQuietly(fresh.path());
+            }
+            throw new WriteLogException("cannot continue write log " + dir + " in new segment " + LogSegment.fileName(newId)
+                    + " (rewriting " + (to - from) + " unsynced bytes, LSN " + (syncedLsn + 1) + ".." + lastLsn + "): " + e, e);
+        }
+        old.supersedeAfter(from, syncedLsn);
+        segments.put(newId, fresh);
+        bytesHeld.addAndGet(fresh.sizeOnDisk());
+        active = fresh;
+        needsRoll = false;
+    }
+
+    /** LSN of the last record appended (0 if none ever was). */
+    public long lastLsn() {
+        return lastLsn;
+    }
+
+    /** Every record up to this LSN is on stable storage. */
+    public long syncedLsn() {
+        return syncedLsn;
+    }
+
+    /**
+     * Reads and verifies (LSN and CRC32C) the record with LSN {@code expectedLsn} at {@code pointer}.
+     *
+     * @throws WriteLogRecordMismatchException if no record with that LSN is there (or it was released)
+     * @throws WriteLogCorruptException if the record fails its CRC32C
+     */
+    public WalRecord read(RecordPointer pointer, long expectedLsn) throws WriteLogException {
+        Location at = resolve(pointer, expectedLsn);
+        return readAt(at.segment(), at.position(), expectedLsn);
+    }
+
+    /**
+     * Copies part of a record's payload into {@code dst}, to serve reads of data not yet shipped. Copies
+     * {@code min(dst.remaining(), payloadLength - offsetInPayload)} bytes and advances {@code dst}.
+     *
+     * <p>What is verified: that a record with exactly {@code expectedLsn} starts at the pointer (its header's LSN) and
+     * that {@code [offsetInPayload, +n)} lies inside its payload and inside the segment's valid bytes. When the read
+     * covers the whole payload its CRC32C is verified too (on mismatch {@code dst} is left unchanged). A partial read
+     * does not verify the CRC32C (that would need the whole payload): it can never return bytes of another record,
+     * but it does not detect bit rot inside this one.
+     *
+     * @return the number of bytes copied
+     * @throws IllegalArgumentException if {@code offsetInPayload} is outside {@code [0, payloadLength]}
+     */
+    public int readPayload(RecordPointer pointer, long expectedLsn, int offsetInPayload, ByteBuffer dst) throws WriteLogException {
+        Location at = resolve(pointer, expectedLsn);
+        LogSegment seg = at.segment();
+        RecordFormat.Header h = readHeader(seg, at.position(), expectedLsn);
+        if (offsetInPayload < 0 || offsetInPayload > h.length()) {
+            throw new IllegalArgumentException("offsetInPayload " + offsetInPayload + " outside the payload of LSN "
+                    + expectedLsn + " (length " + h.length() + ")");
+        }
+        int n = Math.min(dst.remaining(), h.length() - offsetInPayload);
+        int start = dst.position();
+        ByteBuffer window = dst.duplicate().limit(start + n);
+        readFully(seg, window, at.position() + RecordFormat.HEADER_SIZE + offsetInPayload);
+        if (n == h.length() && !h.verifies(dst.duplicate().position(start).limit(start + n), seg.id())) {
+            throw new WriteLogCorruptException(seg.path(), at.position(), "CRC32C mismatch in record LSN " + expectedLsn);
+        }
+        dst.position(start + n);
+        return n;
+    }
+
+    /**
+     * A cursor over the records from {@code lsn} on, in LSN order.
+     *
+     * @throws WriteLogRecordMismatchException if {@code lsn} is no longer held (released and deleted)
+     * @throws IllegalArgumentException if {@code lsn} is below 1 or above {@link #lastLsn()} + 1
+     */
+    public RecordCursor readFrom(long lsn) throws WriteLogException {
+        if (lsn < 1 || lsn > lastLsn + 1) {
+            throw new IllegalArgumentException("readFrom LSN " + lsn + " outside 1.." + (lastLsn + 1));
+        }
+        long oldest = segments.firstEntry().getValue().firstLsn();
+        if (lsn < oldest) {
+            throw new WriteLogRecordMismatchException("LSN " + lsn + " is no longer held by write log " + dir + " (oldest held is " + oldest + ")");
+        }
+        return new RecordCursor(this, lsn);
+    }
+
+    /**
+     * Declares every record up to {@code lsn} safe elsewhere. Deletes every segment (except the active one) whose
+     * records are all at or below {@code lsn}, and wakes appends waiting for space. Releasing less than before is a
+     * no-op.
+     *
+     * @throws IllegalArgumentException if {@code lsn} is above {@link #lastLsn()}
+     * @throws WriteLogException if a segment file cannot be deleted (the log stays consistent; retry later)
+     */
+    public void release(long lsn) throws WriteLogException {
+        if (lsn > lastLsn) {
+            throw new IllegalArgumentException("cannot release LSN " + lsn + ": the last appended LSN is " + lastLsn);
+        }
+        synchronized (releaseMonitor) {
+            releasedLsn = Math.max(releasedLsn, lsn);
+            boolean deleted = false;
+            try {
+                for (LogSegment seg : segments.values()) {
+                    if (seg == active || seg.lastLsn() > lsn) {
+                        break;
+                    }
+                    segments.remove(seg.id());
+                    seg.closeQuietly();
+                    Files.deleteIfExists(seg.path());
+                    bytesHeld.addAndGet(-seg.sizeOnDisk());
+                    deleted = true;
+                }
+                if (deleted) {
+                    LogSegment.forceDirectory(dir);
+                }
+            } catch (IOException e) {
+                throw new WriteLogException("release of LSN " + lsn + " could not delete a segment in " + dir + ": " + e, e);
+            } finally {
+                if (deleted) {
+                    signalSpaceFreed();
+                }
+            }
+        }
+    }
+
+    /** Bytes held by segment files (headers, records, and not yet deleted superseded tails). */
+    public long bytesHeld() {
+        return bytesHeld.get();
+    }
+
+    /** The lowest LSN held and not released; {@link #lastLsn()} + 1 if there is none. */
+    public long oldestUnreleasedLsn() {
+        Map.Entry<Long, LogSegment> first = segments.firstEntry();
+        long oldestHeld = first == null ? lastLsn + 1 : first.getValue().firstLsn();
+        return Math.min(lastLsn + 1, Math.max(releasedLsn + 1, oldestHeld));
+    }
+
+    /** True once the log refuses writes after a failed force (see {@link WriteLogReadOnlyException}). */
+    public boolean isReadOnly() {
+        return readOnlyReason != null;
+    }
+
+    /**
+     * Forces everything appended (unless read-only), stops the background thread and closes the files. Idempotent.
+     * Calls racing with close may fail with {@link IllegalStateException}.
+     *
+     * @throws WriteLogException if the final force failed (files are closed anyway)
+     */
+    @Override
+    public void close() throws WriteLogException {
+        if (closed) {
+            return;
+        }
+        try {
+            if (!isReadOnly() && syncedLsn < lastLsn) {
+                sync(lastLsn);
+            }
+        } finally {
+            closed = true;
+            syncer.stop();
+            syncLock.lock();
+            appendLock.lock();
+            try {
+                segments.values().forEach(LogSegment::closeQuietly);
+            } finally {
+                appendLock.unlock();
+                syncLock.unlock();
+            }
+            closeQuietly(lockChannel);
+        }
+    }
+
+    /**
+     * Simulates the process dying: stops the background thread and closes every file without forcing anything, so
+     * a test can reopen the directory in the same JVM. Package-private; only tests call it.
+     */
+    void abandon() {
+        closed = true;
+        syncer.stop();
+        segments.values().forEach(LogSegment::closeQuietly);
+        closeQuietly(lockChannel);
+    }
+
+    // ---- reading internals ----
+
+    /** A record position. */
+    record Location(LogSegment segment, long position) {
+    }
+
+    private Location resolve(RecordPointer pointer, long lsn) throws WriteLogException {
+        checkOpen();
+        LogSegment seg = segments.get(pointer.segmentId());
+        if (seg != null && seg.holds(lsn)) {
+            return new Location(seg, pointer.position());
+        }
+        // The pointer's segment does not hold that LSN: the record was rewritten elsewhere after a failed force or
+        // write, or the pointer is wrong. Look the LSN up; the header check below still guards the result.
+        return locate(lsn);
+    }
+
+    /** Finds the record with {@code lsn} by its segment's sparse index and a short scan of headers. */
+    Location locate(long lsn) throws WriteLogException {
+        for (LogSegment seg : segments.descendingMap().values()) {
+            if (!seg.holds(lsn)) {
+                continue;
+            }
+            long pos = seg.seekHint(lsn);
+            ByteBuffer hb = ByteBuffer.allocate(RecordFormat.HEADER_SIZE);
+            long expect = -1;
+            while (pos + RecordFormat.HEADER_SIZE <= seg.end()) {
+                hb.clear();
+                readFully(seg, hb, pos);
+                RecordFormat.Header h = RecordFormat.Header.parse(hb, 0);
+                if (h.lsn() == lsn) {
+                    return new Location(seg, pos);
+                }
+                if (h.lsn() > lsn || (expect >= 0 && h.lsn() != expect) || h.length() < 0) {
+                    break;
+                }
+                expect = h.lsn() + 1;
+                pos += RecordFormat.HEADER_SIZE + h.length();
+            }
+            throw new WriteLogCorruptException(seg.path(), pos, "record LSN " + lsn + " not found where the segment's LSN range says it is");
+        }
+        throw new WriteLogRecordMismatchException("write log " + dir + " holds no record LSN " + lsn + " (held: "
+                + oldestUnreleasedLsn() + ".." + lastLsn + ", released up to " + releasedLsn + ")");
+    }
+
+    /** Reads the whole record at a position, verifying its LSN and CRC32C. */
+    WalRecord readAt(LogSegment seg, long pos, long lsn) throws WriteLogException {
+        RecordFormat.Header h = readHeader(seg, pos, lsn);
+        ByteBuffer payload = ByteBuffer.allocate(h.length());
+        readFully(seg, payload, pos + RecordFormat.HEADER_SIZE);
+        payload.flip();
+        if (!h.verifies(payload, seg.id())) {
+            throw new WriteLogCorruptException(seg.path(), pos, "CRC32C mismatch in record LSN " + lsn);
+        }
+        return new WalRecord(lsn, h.type(), payload.asReadOnlyBuffer(), new RecordPointer(seg.id(), pos));
+    }
+
+    private RecordFormat.Header readHeader(LogSegment seg, long pos, long lsn) throws WriteLogException {
+        if (pos < SegmentHeader.SIZE || pos + RecordFormat.HEADER_SIZE > seg.end()) {
+            throw new WriteLogRecordMismatchException("no record LSN " + lsn + " at byte " + pos + " of " + seg);
+        }
+        ByteBuffer hb = ByteBuffer.allocate(RecordFormat.HEADER_SIZE);
+        readFully(seg, hb, pos);
+        RecordFormat.Header h = RecordFormat.Header.parse(hb, 0);
+        if (h.lsn() != lsn) {
+            throw new WriteLogRecordMismatchException("byte " + pos + " of " + seg.path() + " holds LSN " + h.lsn()
+                    + ", not the expected LSN " + lsn);
+        }
+        if (h.length() < 0 || pos + RecordFormat.HEADER_SIZE + h.length() > seg.end()) {
+            throw new WriteLogCorruptException(seg.path(), pos, "record LSN " + lsn + " claims " + h.length()
+                    + " payload bytes, beyond the segment's valid end " + seg.end());
+        }
+        return h;
+    }
+
+    private void readFully(LogSegment seg, ByteBuffer dst, long pos) throws WriteLogException {
+        try {
+            seg.readFully(dst, pos);
+        } catch (ClosedChannelException e) {
+            throw new WriteLogRecordMismatchException("segment " + seg.path() + " was released or the log closed while reading byte " + pos);
+        } catch (WriteLogException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new WriteLogException("reading " + seg.path() + " at byte " + pos + " failed: " + e, e);
+        }
+    }
+
+    // ---- small helpers ----
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("write log " + dir + " is closed");
+        }
+    }
+
+    private void checkWritable() throws WriteLogException {
+        checkOpen();
+        if (readOnlyReason != null) {
+            throw new WriteLogReadOnlyException(readOnlyReason, readOnlyCause);
+        }
+    }
+
+    private void signalSpaceFreed() {
+        appendLock.lock();
+        try {
+            spaceFreed.signalAll();
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Forces everything appended if there is anything unsynced; used by the background thread. */
+    void forceAllQuietly() {
+        try {
+            if (!closed && !isReadOnly() && syncedLsn < lastLsn) {
+                sync(lastLsn);
+            }
+        } catch (WriteLogException | IllegalStateException e) {
+            LOG.log(System.Logger.Level.WARNING, "background force of write log " + dir + " failed: " + e);
+        }
+    }
+
+    private static void restoreInterrupt(boolean interrupted) {
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // A leftover segment with no valid records is superseded at recovery; nothing depends on deleting it.
+        }
+    }
+
+    private static void closeQuietly(FileChannel c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // Closing the lock file only releases the directory lock.
+            }
+        }
+    }
+}
