@@ -60,6 +60,8 @@ public final class WriteLog implements AutoCloseable {
     private final ByteBuffer headerScratch = ByteBuffer.allocate(RecordFormat.HEADER_SIZE);
     private final AtomicLong bytesHeld = new AtomicLong();
     private final Object releaseMonitor = new Object();
+    /** Sync waiters park here while another thread forces; notified after every force. */
+    private final Object forceMonitor = new Object();
     private final BackgroundSyncer syncer;
 
     private volatile LogSegment active;
@@ -282,6 +284,7 @@ public final class WriteLog implements AutoCloseable {
             }
         } finally {
             syncLock.unlock();
+            wakeSyncWaiters();
         }
     }
 
@@ -300,12 +303,45 @@ public final class WriteLog implements AutoCloseable {
             return;
         }
         boolean interrupted = Thread.interrupted();
-        syncLock.lock();
         try {
-            syncLocked(lsn);
+            while (syncedLsn < lsn) {
+                if (syncLock.tryLock()) {
+                    try {
+                        syncLocked(lsn);
+                    } finally {
+                        syncLock.unlock();
+                        wakeSyncWaiters();
+                    }
+                } else {
+                    awaitForceInProgress(lsn);
+                }
+            }
         } finally {
-            syncLock.unlock();
             restoreInterrupt(interrupted);
+        }
+    }
+
+    /**
+     * Waits while another thread forces. All waiters wake together when a force ends and return in parallel if it
+     * covered them: handing the sync lock from one waiter to the next would serialize their wake-ups (a convoy that
+     * cost as much as the force itself on two cores).
+     */
+    private void awaitForceInProgress(long lsn) throws WriteLogException {
+        synchronized (forceMonitor) {
+            while (syncedLsn < lsn && syncLock.isLocked()) {
+                try {
+                    forceMonitor.wait(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new WriteLogException("interrupted while waiting for a force of write log " + dir, e);
+                }
+            }
+        }
+    }
+
+    private void wakeSyncWaiters() {
+        synchronized (forceMonitor) {
+            forceMonitor.notifyAll();
         }
     }
 
@@ -342,6 +378,7 @@ public final class WriteLog implements AutoCloseable {
             } finally {
                 appendLock.unlock();
             }
+            wakeSyncWaiters();
         }
     }
 
