@@ -1,0 +1,223 @@
+package org.pacsfs.core.store.s3;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.pacsfs.core.store.BatchDeleteResult;
+import org.pacsfs.core.store.ByteRange;
+import org.pacsfs.core.store.ListPage;
+import org.pacsfs.core.store.ObjectData;
+import org.pacsfs.core.store.ObjectInfo;
+import org.pacsfs.core.store.ObjectStore;
+import org.pacsfs.core.store.ObjectStoreException;
+import org.pacsfs.core.store.PutCondition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Error;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * {@link ObjectStore} on an S3 bucket (AWS S3 or any S3-compatible server), through the AWS SDK v2
+ * sync client built by {@link S3ClientFactory}. One request per call (batch deletes: one per 1,000
+ * keys), no retries: failures are mapped by {@link S3ErrorMapper} and left to the caller's policy.
+ *
+ * <p>Thread-safe: the SDK client is, and this class has no other mutable state than its closed flag.
+ */
+public final class S3ObjectStore implements ObjectStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(S3ObjectStore.class);
+
+    private final S3Config config;
+    private final S3Client s3;
+    private final S3KeyMapper keys;
+    private final S3ErrorMapper errors;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private S3ObjectStore(S3Config config, S3Client s3) {
+        this.config = config;
+        this.s3 = s3;
+        this.keys = new S3KeyMapper(config.prefix());
+        this.errors = new S3ErrorMapper(config);
+    }
+
+    /** A store for {@code config}. Makes no request: a wrong endpoint or credentials show on the first call. */
+    public static S3ObjectStore open(S3Config config) {
+        Objects.requireNonNull(config, "config");
+        LOG.debug("opening {}", config);
+        return new S3ObjectStore(config, S3ClientFactory.create(config));
+    }
+
+    public S3Config config() {
+        return config;
+    }
+
+    @Override
+    public String put(String key, ByteBuffer body, PutCondition condition) {
+        Objects.requireNonNull(body, "body");
+        var request = PutObjectRequest.builder().bucket(config.bucket()).key(keys.toBucketKey(key));
+        if (condition instanceof PutCondition.IfNoneMatch) {
+            request.ifNoneMatch("*");
+        } else if (condition instanceof PutCondition.IfMatch ifMatch) {
+            request.ifMatch(ifMatch.etag());
+        } else {
+            Objects.requireNonNull(condition, "condition");
+        }
+        // fromRemainingByteBuffer copies the bytes between position and limit and leaves the position alone.
+        RequestBody requestBody = RequestBody.fromRemainingByteBuffer(body.duplicate());
+        try {
+            return call("PUT", key, () -> s3.putObject(request.build(), requestBody)).eTag();
+        } catch (ObjectStoreException.NotFound e) {
+            // S3 answers If-Match on an absent key with 404; to the caller the condition simply failed.
+            throw new ObjectStoreException.PreconditionFailed(e.getMessage(), e.httpStatus(),
+                    e.errorCode().orElse(null), e.requestId().orElse(null), e);
+        }
+    }
+
+    @Override
+    public ObjectData get(String key) {
+        return get(key, GetObjectRequest.builder());
+    }
+
+    @Override
+    public ObjectData get(String key, ByteRange range) {
+        Objects.requireNonNull(range, "range");
+        return get(key, GetObjectRequest.builder().range(range.toHttpHeader()));
+    }
+
+    private ObjectData get(String key, GetObjectRequest.Builder request) {
+        request.bucket(config.bucket()).key(keys.toBucketKey(key));
+        ResponseBytes<GetObjectResponse> response = call("GET", key, () -> s3.getObjectAsBytes(request.build()));
+        byte[] bytes = response.asByteArrayUnsafe();
+        return new ObjectData(bytes, response.response().eTag(), objectSize(response.response(), bytes.length));
+    }
+
+    @Override
+    public Optional<ObjectInfo> head(String key) {
+        String bucketKey = keys.toBucketKey(key);
+        try {
+            HeadObjectResponse head = call("HEAD", key, () -> s3.headObject(b -> b.bucket(config.bucket()).key(bucketKey)));
+            return Optional.of(new ObjectInfo(key, head.contentLength(), head.eTag(), head.lastModified()));
+        } catch (ObjectStoreException.NotFound e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public ListPage list(String prefix, String continuationToken, int maxKeys) {
+        if (maxKeys < 1 || maxKeys > MAX_KEYS_PER_REQUEST) {
+            throw new IllegalArgumentException("maxKeys must be in 1.." + MAX_KEYS_PER_REQUEST + ", got " + maxKeys);
+        }
+        String bucketPrefix = keys.toBucketPrefix(prefix);
+        ListObjectsV2Response response = call("LIST", prefix, () -> s3.listObjectsV2(b -> b
+                .bucket(config.bucket()).prefix(bucketPrefix).continuationToken(continuationToken).maxKeys(maxKeys)));
+        var objects = new ArrayList<ObjectInfo>(response.contents().size());
+        for (S3Object o : response.contents()) {
+            objects.add(new ObjectInfo(keys.toStoreKey(o.key()), o.size(), o.eTag(), o.lastModified()));
+        }
+        boolean more = Boolean.TRUE.equals(response.isTruncated());
+        return new ListPage(objects, more ? response.nextContinuationToken() : null);
+    }
+
+    @Override
+    public void delete(String key) {
+        String bucketKey = keys.toBucketKey(key);
+        call("DELETE", key, () -> s3.deleteObject(b -> b.bucket(config.bucket()).key(bucketKey)));
+    }
+
+    @Override
+    public BatchDeleteResult deleteAll(Collection<String> storeKeys) {
+        var unique = new ArrayList<>(new LinkedHashSet<>(storeKeys));
+        var deleted = new ArrayList<String>(unique.size());
+        var failures = new ArrayList<BatchDeleteResult.Failure>();
+        for (int from = 0; from < unique.size(); from += MAX_KEYS_PER_REQUEST) {
+            deleteBatch(unique.subList(from, Math.min(unique.size(), from + MAX_KEYS_PER_REQUEST)), deleted, failures);
+        }
+        return new BatchDeleteResult(deleted, failures);
+    }
+
+    private void deleteBatch(List<String> batch, List<String> deleted, List<BatchDeleteResult.Failure> failures) {
+        Map<String, String> storeKeyOf = new HashMap<>();
+        var identifiers = new ArrayList<ObjectIdentifier>(batch.size());
+        for (String key : batch) {
+            String bucketKey = keys.toBucketKey(key);
+            storeKeyOf.put(bucketKey, key);
+            identifiers.add(ObjectIdentifier.builder().key(bucketKey).build());
+        }
+        // Quiet mode: the server lists only the failures, which keeps 1,000-key responses small.
+        Delete delete = Delete.builder().objects(identifiers).quiet(true).build();
+        DeleteObjectsResponse response = call("DELETE", batch.size() + " keys from '" + batch.get(0) + "'",
+                () -> s3.deleteObjects(b -> b.bucket(config.bucket()).delete(delete)));
+        var failed = new LinkedHashSet<String>();
+        for (S3Error error : response.errors()) {
+            String key = storeKeyOf.getOrDefault(error.key(), error.key());
+            failed.add(key);
+            failures.add(new BatchDeleteResult.Failure(key, error.code(), error.message()));
+        }
+        batch.stream().filter(k -> !failed.contains(k)).forEach(deleted::add);
+    }
+
+    @Override
+    public String location() {
+        return config.describeBucket() + " at " + config.describeEndpoint();
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            s3.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "S3ObjectStore[" + location() + "]";
+    }
+
+    private <T> T call(String operation, String target, Supplier<T> request) {
+        if (closed.get()) {
+            throw new IllegalStateException(location() + " is closed");
+        }
+        try {
+            return request.get();
+        } catch (SdkException e) {
+            ObjectStoreException mapped = errors.map(operation, target, e);
+            LOG.debug("{}", mapped.getMessage());
+            return rethrow(mapped);
+        }
+    }
+
+    private static <T> T rethrow(ObjectStoreException e) {
+        throw e;
+    }
+
+    private static long objectSize(GetObjectResponse response, int received) {
+        String contentRange = response.contentRange(); // "bytes 0-9/100" on a range get
+        if (contentRange != null) {
+            int slash = contentRange.lastIndexOf('/');
+            if (slash >= 0 && !contentRange.endsWith("*")) {
+                return Long.parseLong(contentRange.substring(slash + 1).trim());
+            }
+        }
+        return received;
+    }
+}
