@@ -73,6 +73,9 @@ public abstract class ObjectStoreContract {
 
         assertThat(store().get("empty").bytes()).isEmpty();
         assertThat(store().head("empty")).hasValueSatisfying(info -> assertThat(info.size()).isZero());
+        assertThatThrownBy(() -> store().get("empty", ByteRange.of(0, 10)))
+                .isInstanceOfSatisfying(ObjectStoreException.Permanent.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_RANGE));
     }
 
     @Test

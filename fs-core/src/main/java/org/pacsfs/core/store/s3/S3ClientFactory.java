@@ -28,6 +28,14 @@ public final class S3ClientFactory {
      * closes the HTTP client.
      */
     public static S3Client create(S3Config config) {
+        return create(config, httpClient(config));
+    }
+
+    /**
+     * Like {@link #create(S3Config)} with another HTTP client (which the S3 client then owns), for
+     * measuring clients that pacsfs does not ship, such as CRT.
+     */
+    public static S3Client create(S3Config config, SdkHttpClient httpClient) {
         S3ClientBuilder builder = S3Client.builder()
                 .region(Region.of(config.region()))
                 .forcePathStyle(config.pathStyle())
@@ -36,7 +44,9 @@ public final class S3ClientFactory {
                         ? RequestChecksumCalculation.WHEN_REQUIRED : RequestChecksumCalculation.WHEN_SUPPORTED)
                 .responseChecksumValidation(config.checksums() == ChecksumPolicy.WHEN_REQUIRED
                         ? ResponseChecksumValidation.WHEN_REQUIRED : ResponseChecksumValidation.WHEN_SUPPORTED)
-                .httpClient(httpClient(config))
+                .httpClient(httpClient)
+                // No "Expect: 100-continue": it costs a round trip per PUT to save the upload of a body the
+                // server rejects, and pacsfs's rejected puts (lost If-None-Match/If-Match races) are rare.
                 .serviceConfiguration(S3Configuration.builder().expectContinueEnabled(false).build())
                 .overrideConfiguration(o -> o
                         .retryStrategy(AwsRetryStrategy.doNotRetry())

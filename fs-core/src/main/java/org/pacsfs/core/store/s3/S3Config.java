@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  *     S3-compatible servers usually need {@code true} (default {@code false})
  * @param credentials where the credentials come from (default: the SDK's default chain)
  * @param checksums when the SDK sends and validates checksums (default {@link ChecksumPolicy#WHEN_SUPPORTED})
- * @param httpClient the HTTP client (default {@link HttpClientKind#URL_CONNECTION}, see docs/OBJECT-STORE.md)
+ * @param httpClient the HTTP client (default {@link HttpClientKind#APACHE5}, see docs/OBJECT-STORE.md)
  * @param maxConnections the connection pool size, set to the number of parallel requests pacsfs
  *     makes (1..1024, default 16)
  * @param connectTimeout how long to wait for a TCP connection (100 ms..5 min, default 5 s)
