@@ -2,6 +2,7 @@ package org.pacsfs.core.store;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Objects;
 import java.util.Optional;
@@ -113,7 +114,7 @@ public final class FaultInjectingObjectStore implements ObjectStore {
 
     @Override
     public BatchDeleteResult deleteAll(Collection<String> keys) {
-        return inject("DELETE", keys.size() + " keys", () -> delegate.deleteAll(keys));
+        return inject("DELETE", "(" + keys.size() + " keys)", () -> delegate.deleteAll(keys));
     }
 
     @Override
@@ -160,7 +161,7 @@ public final class FaultInjectingObjectStore implements ObjectStore {
         }
         if (chance(truncationRate)) {
             truncations.increment();
-            byte[] shorter = java.util.Arrays.copyOf(bytes, nextInt(bytes.length));
+            byte[] shorter = Arrays.copyOf(bytes, nextInt(bytes.length));
             return new ObjectData(shorter, data.etag(), data.objectSize());
         }
         if (chance(bitFlipRate)) {

@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Collections;
@@ -115,7 +116,7 @@ public final class InMemoryObjectStore implements ObjectStore {
                             + size + "-byte object", 416, "InvalidRange", null, null);
         }
         int end = (int) Math.min(size, range.offset() + range.length());
-        byte[] slice = java.util.Arrays.copyOfRange(stored.bytes(), (int) range.offset(), end);
+        byte[] slice = Arrays.copyOfRange(stored.bytes(), (int) range.offset(), end);
         stats.bytes(StoreOperation.GET, slice.length);
         return new ObjectData(slice, stored.etag(), size);
     }
@@ -132,7 +133,7 @@ public final class InMemoryObjectStore implements ObjectStore {
     public ListPage list(String prefix, String continuationToken, int maxKeys) {
         checkOpen();
         ObjectKeys.requireValidPrefix(prefix);
-        requirePageSize(maxKeys);
+        ObjectKeys.requireValidPageSize(maxKeys);
         stats.request(StoreOperation.LIST);
         String after = continuationToken == null ? null : decodeToken(continuationToken);
         var page = new ArrayList<ObjectInfo>(Math.min(maxKeys, 64));
@@ -231,13 +232,6 @@ public final class InMemoryObjectStore implements ObjectStore {
     private void checkOpen() {
         if (closed.get()) {
             throw new IllegalStateException(location() + " is closed");
-        }
-    }
-
-    static void requirePageSize(int maxKeys) {
-        if (maxKeys < 1 || maxKeys > MAX_KEYS_PER_REQUEST) {
-            throw new IllegalArgumentException(
-                    "maxKeys must be in 1.." + MAX_KEYS_PER_REQUEST + ", got " + maxKeys);
         }
     }
 

@@ -38,6 +38,15 @@ public final class ObjectKeys {
         return prefix;
     }
 
+    /** Returns {@code maxKeys} if it is a valid list page size (1..{@value ObjectStore#MAX_KEYS_PER_REQUEST}). */
+    public static int requireValidPageSize(int maxKeys) {
+        if (maxKeys < 1 || maxKeys > ObjectStore.MAX_KEYS_PER_REQUEST) {
+            throw new IllegalArgumentException(
+                    "maxKeys must be in 1.." + ObjectStore.MAX_KEYS_PER_REQUEST + ", got " + maxKeys);
+        }
+        return maxKeys;
+    }
+
     /** The key's length in UTF-8 bytes. */
     public static int utf8Length(String key) {
         return key.getBytes(StandardCharsets.UTF_8).length;

@@ -16,6 +16,7 @@ import org.pacsfs.core.store.ByteRange;
 import org.pacsfs.core.store.ListPage;
 import org.pacsfs.core.store.ObjectData;
 import org.pacsfs.core.store.ObjectInfo;
+import org.pacsfs.core.store.ObjectKeys;
 import org.pacsfs.core.store.ObjectStore;
 import org.pacsfs.core.store.ObjectStoreException;
 import org.pacsfs.core.store.PutCondition;
@@ -124,9 +125,7 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public ListPage list(String prefix, String continuationToken, int maxKeys) {
-        if (maxKeys < 1 || maxKeys > MAX_KEYS_PER_REQUEST) {
-            throw new IllegalArgumentException("maxKeys must be in 1.." + MAX_KEYS_PER_REQUEST + ", got " + maxKeys);
-        }
+        ObjectKeys.requireValidPageSize(maxKeys);
         String bucketPrefix = keys.toBucketPrefix(prefix);
         ListObjectsV2Response response = call("LIST", prefix, () -> s3.listObjectsV2(b -> b
                 .bucket(config.bucket()).prefix(bucketPrefix).continuationToken(continuationToken).maxKeys(maxKeys)));
