@@ -33,8 +33,13 @@ public abstract class ObjectStoreContract {
     /** A fresh, empty store for the current test; the same instance on every call within one test. */
     protected abstract ObjectStore store();
 
-    /** Whether concurrent conditional puts on one key are atomic (every real S3 is; some test servers are not). */
-    protected boolean atomicConditionalPuts() {
+    /** Whether concurrent If-None-Match puts on one key are atomic (every real S3 is; some test servers are not). */
+    protected boolean atomicIfNoneMatch() {
+        return true;
+    }
+
+    /** Whether concurrent If-Match puts on one key are atomic compare-and-set (every real S3 is; some test servers are not). */
+    protected boolean atomicIfMatch() {
         return true;
     }
 
@@ -141,8 +146,14 @@ public abstract class ObjectStoreContract {
 
     @Test
     void concurrentIfNoneMatchPutsHaveExactlyOneWinner() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(atomicConditionalPuts(),
-                "this server does not make concurrent conditional puts atomic");
+        org.junit.jupiter.api.Assumptions.assumeTrue(atomicIfNoneMatch(),
+                "this server does not make concurrent If-None-Match puts atomic");
+        for (int round = 0; round < 5; round++) {
+            assertOneWinnerAmongConcurrentCreators("commit-point-" + round);
+        }
+    }
+
+    private void assertOneWinnerAmongConcurrentCreators(String key) throws Exception {
         int writers = 8;
         ExecutorService pool = Executors.newFixedThreadPool(writers);
         try {
@@ -153,7 +164,7 @@ public abstract class ObjectStoreContract {
                 outcomes.add(pool.submit(() -> {
                     start.await();
                     try {
-                        store().put("commit-point", bytes(body), PutCondition.ifNoneMatch());
+                        store().put(key, bytes(body), PutCondition.ifNoneMatch());
                         return body;
                     } catch (ObjectStoreException.PreconditionFailed e) {
                         return null;
@@ -169,10 +180,47 @@ public abstract class ObjectStoreContract {
                 }
             }
             assertThat(winners).hasSize(1);
-            assertThat(store().get("commit-point").bytes()).isEqualTo(bytes(winners.get(0)));
+            assertThat(store().get(key).bytes()).isEqualTo(bytes(winners.get(0)));
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void concurrentIfMatchIncrementsLoseNoUpdate() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atomicIfMatch(),
+                "this server does not make concurrent If-Match puts atomic (compare-and-set races lose updates)");
+        store().put("counter", bytes("0"), PutCondition.ifNoneMatch());
+        int threads = 4;
+        int incrementsEach = 10;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            var done = new ArrayList<Future<Void>>();
+            for (int t = 0; t < threads; t++) {
+                done.add(pool.submit(() -> incrementWithCompareAndSet("counter", incrementsEach)));
+            }
+            for (Future<Void> f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            // Every increment read-modify-wrote under If-Match: none may be lost, however many races were.
+            assertThat(new String(store().get("counter").bytes(), UTF_8)).isEqualTo(String.valueOf(threads * incrementsEach));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private Void incrementWithCompareAndSet(String key, int increments) {
+        for (int i = 0; i < increments; ) {
+            ObjectData current = store().get(key);
+            int next = Integer.parseInt(new String(current.bytes(), UTF_8)) + 1;
+            try {
+                store().put(key, bytes(String.valueOf(next)), PutCondition.ifMatch(current.etag()));
+                i++;
+            } catch (ObjectStoreException.PreconditionFailed lost) {
+                // another writer got there first: read again and retry
+            }
+        }
+        return null;
     }
 
     @Test

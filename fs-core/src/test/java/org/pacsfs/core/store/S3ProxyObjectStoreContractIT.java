@@ -16,6 +16,16 @@ class S3ProxyObjectStoreContractIT extends S3ServerContract {
         this.bucket = bucket;
     }
 
+    /**
+     * S3Proxy 4.1.0's filesystem backend checks If-Match and then writes, not atomically: 4 threads
+     * doing 10 compare-and-set increments each ended at 21..29 instead of 40. Lease tests against
+     * it cannot show races; see docs/OBJECT-STORE.md.
+     */
+    @Override
+    protected boolean atomicIfMatch() {
+        return false;
+    }
+
     @Override
     protected boolean listsSupplementaryCharactersInUtf8Order() {
         return false; // jclouds' filesystem backend sorts keys as Java strings
