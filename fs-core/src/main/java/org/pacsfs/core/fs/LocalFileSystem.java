@@ -1,0 +1,1021 @@
+package org.pacsfs.core.fs;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.pacsfs.wal.AppendResult;
+import org.pacsfs.wal.RecordCursor;
+import org.pacsfs.wal.WalRecord;
+import org.pacsfs.wal.WriteLog;
+import org.pacsfs.wal.WriteLogException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The filesystem on local disk: every change is one write-log record, then applied to the {@link LocalIndex}; file
+ * data is served from the write-log records it was written in. Semantics: {@link FileSystem} and docs/SEMANTICS.md.
+ *
+ * <h2>Recovery</h2>
+ * The index is trusted only if the clean marker says it reflects exactly the log's last LSN (written at
+ * {@link #close()}); otherwise it is deleted and rebuilt by replaying the whole write-log through the same apply
+ * code the live path uses. The marker is removed before the first change after opening. After replay, files left
+ * with no name (unlinked while open when the process stopped) are deleted.
+ *
+ * <h2>Concurrency</h2>
+ * Per-inode striped locks ({@link LockTable}); an operation locks every inode whose state it changes, appends its
+ * record and applies it before unlocking, so for every key the apply order equals the log order. Directory renames
+ * additionally take one rename lock (as Linux does) so that the "not into itself" check holds. Reads of a file take
+ * its lock shared; no lock is global on the read/write path.
+ */
+public final class LocalFileSystem implements FileSystem {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalFileSystem.class);
+    static final long ROOT = 1;
+    private static final int MAX_LINKS = 65000;
+    private static final int MAX_SYMLINK = 4095;
+    /** Writes are logged in records of at most this many bytes (FUSE sends at most 128 KiB anyway). */
+    private static final int MAX_WRITE_RECORD = 1 << 20;
+
+    private final FsConfig config;
+    private final WriteLog wal;
+    private final LocalIndex index;
+    private final Path indexDir;
+    private final LockTable locks = new LockTable();
+    private final ReentrantLock renameLock = new ReentrantLock();
+    private final PathCache paths;
+    private final Handles handles = new Handles();
+    private final AtomicLong nextIno;
+    private final AtomicBoolean capacityWarned = new AtomicBoolean();
+    private volatile RecoveryInfo recovery;
+    private volatile String failure;
+    private volatile boolean closed;
+
+    /** What {@link #open} found and did. */
+    public record RecoveryInfo(boolean indexTrusted, long recordsReplayed, int orphansDeleted, long millis) {
+    }
+
+    private LocalFileSystem(FsConfig config, WriteLog wal, LocalIndex index, Path indexDir) {
+        this.config = config;
+        this.wal = wal;
+        this.index = index;
+        this.indexDir = indexDir;
+        this.paths = new PathCache(config.pathCacheEntries());
+        this.nextIno = new AtomicLong(Math.max(index.maxIno.get(), ROOT) + 1);
+    }
+
+    /**
+     * Opens (creating if needed) the filesystem whose state is in {@link FsConfig#stateDirectory()}, recovering from
+     * an unclean stop as described above.
+     *
+     * @throws FsException.Io if the write-log or the index cannot be opened or the log cannot be replayed
+     */
+    public static LocalFileSystem open(FsConfig config) throws FsException {
+        long start = System.nanoTime();
+        Path indexDir = config.stateDirectory().resolve("index");
+        WriteLog wal = null;
+        LocalIndex index = null;
+        try {
+            wal = WriteLog.open(config.walConfig());
+            Files.createDirectories(indexDir);
+            Optional<CleanMarker> marker = CleanMarker.read(indexDir);
+            boolean trusted = marker.isPresent() && marker.get().appliedLsn() == wal.lastLsn();
+            long replayed = 0;
+            if (trusted) {
+                index = LocalIndex.open(indexDir, config.indexSizing(), marker.get());
+            } else {
+                index = LocalIndex.createEmpty(indexDir, config.indexSizing());
+                replayed = replay(wal, index);
+            }
+            CleanMarker.remove(indexDir);
+            LocalFileSystem fs = new LocalFileSystem(config, wal, index, indexDir);
+            fs.ensureRoot();
+            int orphans = fs.deleteOrphans();
+            RecoveryInfo info = new RecoveryInfo(trusted, replayed, orphans, (System.nanoTime() - start) / 1_000_000);
+            LOG.info("filesystem in {} opened: index {}, {} records replayed, {} orphans deleted, {} ms",
+                    config.stateDirectory(), trusted ? "trusted (clean shutdown)" : "rebuilt from the write-log",
+                    replayed, orphans, info.millis());
+            fs.recovery = info;
+            return fs;
+        } catch (IOException | RuntimeException e) {
+            if (index != null) {
+                index.closeQuietly();
+            }
+            closeQuietly(wal);
+            if (e instanceof WriteLogException w && w.getMessage() != null && w.getMessage().contains("already open")) {
+                throw new FsException.Io(w.getMessage(), w);
+            }
+            throw new FsException.Io("cannot open the filesystem state in " + config.stateDirectory() + ": " + e, e);
+        }
+    }
+
+    /** What the last open found: whether the index was trusted, how much was replayed. */
+    public RecoveryInfo recoveryInfo() {
+        return recovery;
+    }
+
+    private static long replay(WriteLog wal, LocalIndex index) throws WriteLogException {
+        if (wal.lastLsn() == 0) {
+            return 0;
+        }
+        long n = 0;
+        try (RecordCursor cursor = wal.readFrom(1)) {
+            while (cursor.next()) {
+                WalRecord r = cursor.record();
+                ByteBuffer payload = r.payload();
+                if (r.type() == FsRecord.TYPE_MUTATIONS) {
+                    index.apply(FsRecord.readMutations(payload), r.lsn());
+                } else if (r.type() == FsRecord.TYPE_WRITE) {
+                    index.applyWrite(FsRecord.readWrite(payload), r.pointer().segmentId(), r.pointer().position(), r.lsn());
+                } else {
+                    throw new IllegalStateException("write-log record LSN " + r.lsn() + " has unknown type " + r.type());
+                }
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void ensureRoot() throws FsException {
+        if (index.inode(ROOT) == null) {
+            long now = now();
+            Inode root = new Inode(ROOT, 1, FileType.DIRECTORY, config.rootMode(), 2, config.rootUid(), config.rootGid(),
+                    0, now, now, now, 0, new byte[0]);
+            commit(Caller.ROOT, List.of(new Mutation.PutInode(root)));
+        }
+    }
+
+    private int deleteOrphans() throws FsException {
+        int n = 0;
+        for (long ino : index.orphans()) {
+            commit(Caller.ROOT, List.of(new Mutation.DeleteInode(ino)));
+            n++;
+        }
+        return n;
+    }
+
+    // ------------------------------------------------------------------ resolution
+
+    private PathCache.Child resolve(FsPath path) throws FsException {
+        if (path.isRoot()) {
+            return new PathCache.Child(ROOT, FileType.DIRECTORY);
+        }
+        PathCache.Child hit = paths.get(path.text());
+        if (hit != null) {
+            return hit;
+        }
+        long version = paths.version();
+        PathCache.Child cur = new PathCache.Child(ROOT, FileType.DIRECTORY);
+        for (String name : path.names()) {
+            if (cur.type() != FileType.DIRECTORY) {
+                throw FsException.invalid(Errno.ENOTDIR, "a component of " + path.text() + " is not a directory");
+            }
+            cur = index.lookup(cur.ino(), name);
+            if (cur == null) {
+                throw new FsException.NotFound(path.text() + ": no such file or directory");
+            }
+        }
+        paths.putIfUnchanged(path.text(), cur, version);
+        return cur;
+    }
+
+    private Inode inode(long ino, String what) throws FsException {
+        Inode in = index.inode(ino);
+        if (in == null) {
+            throw new FsException.NotFound(what + ": no such file or directory");
+        }
+        return in;
+    }
+
+    private Inode resolveInode(String path) throws FsException {
+        FsPath p = FsPath.parse(path);
+        return inode(resolve(p).ino(), p.text());
+    }
+
+    /** The directory that will hold the last component of {@code p}. */
+    private long parentDir(FsPath p) throws FsException {
+        if (p.isRoot()) {
+            throw FsException.invalid(Errno.EINVAL, "the root directory has no name to create or remove");
+        }
+        PathCache.Child parent = resolve(p.parent());
+        if (parent.type() != FileType.DIRECTORY) {
+            throw FsException.invalid(Errno.ENOTDIR, p.parent().text() + " is not a directory");
+        }
+        return parent.ino();
+    }
+
+    /** The parent inode, checked to still exist as a directory (it may have been removed since resolution). */
+    private Inode liveDir(long ino, FsPath p) throws FsException {
+        Inode dir = index.inode(ino);
+        if (dir == null || dir.nlink() == 0) {
+            throw new FsException.NotFound(p.parent().text() + ": directory was removed");
+        }
+        return dir;
+    }
+
+    // ------------------------------------------------------------------ attributes
+
+    @Override
+    public Attributes getattr(String path) throws FsException {
+        return resolveInode(path).attributes();
+    }
+
+    @Override
+    public Attributes getattr(long fh) throws FsException {
+        return inode(handles.file(fh).ino(), "handle " + fh).attributes();
+    }
+
+    @Override
+    public void access(String path, int mask, Caller caller) throws FsException {
+        Inode in = resolveInode(path);
+        if (!Permissions.allows(in, mask, caller)) {
+            throw new FsException.Denied(Errno.EACCES, path + ": access " + mask + " denied for uid " + caller.uid());
+        }
+    }
+
+    @Override
+    public void chmod(String path, int mode) throws FsException {
+        update(path, (in, now) -> in.withPerm(mode & 07777, now));
+    }
+
+    @Override
+    public void chown(String path, int uid, int gid) throws FsException {
+        update(path, (in, now) -> in.withOwner(uid == -1 ? in.uid() : uid, gid == -1 ? in.gid() : gid, now));
+    }
+
+    @Override
+    public void utimens(String path, long atimeNs, long mtimeNs) throws FsException {
+        update(path, (in, now) -> in.withTimes(time(atimeNs, in.atime(), now), time(mtimeNs, in.mtime(), now), now));
+    }
+
+    private static long time(long requested, long current, long now) {
+        if (requested == OpenFlags.UTIME_OMIT) {
+            return current;
+        }
+        return requested == OpenFlags.UTIME_NOW ? now : requested;
+    }
+
+    private interface InodeChange {
+        Inode apply(Inode in, long now) throws FsException;
+    }
+
+    private void update(String path, InodeChange change) throws FsException {
+        FsPath p = FsPath.parse(path);
+        long ino = resolve(p).ino();
+        try (LockTable.Held l = locks.write(ino)) {
+            Inode in = inode(ino, p.text());
+            commit(Caller.ROOT, List.of(new Mutation.PutInode(change.apply(in, now()))));
+        }
+    }
+
+    // ------------------------------------------------------------------ creating names
+
+    @Override
+    public Attributes mkdir(String path, int mode, Caller caller) throws FsException {
+        FsPath p = FsPath.parse(path);
+        long parent = parentDir(p);
+        try (LockTable.Held l = locks.write(parent)) {
+            Inode dir = liveDir(parent, p);
+            requireAbsent(parent, p);
+            long now = now();
+            int perm = (mode & 07777) | (dir.perm() & 02000);
+            Inode child = newInode(FileType.DIRECTORY, perm, 2, caller, dir, now, new byte[0]);
+            commit(caller, List.of(new Mutation.PutInode(child), new Mutation.PutDentry(parent, p.name(), child.ino(), FileType.DIRECTORY),
+                    new Mutation.PutInode(dir.withNlink(dir.nlink() + 1, now).touched(now))));
+            return index.inode(child.ino()).attributes();
+        }
+    }
+
+    @Override
+    public long create(String path, int mode, int flags, Caller caller) throws FsException {
+        FsPath p = FsPath.parse(path);
+        while (true) {
+            long parent = parentDir(p);
+            try (LockTable.Held l = locks.write(parent)) {
+                Inode dir = liveDir(parent, p);
+                PathCache.Child existing = index.lookup(parent, p.name());
+                if (existing == null) {
+                    long now = now();
+                    Inode child = newInode(FileType.REGULAR, mode & 07777, 1, caller, dir, now, new byte[0]);
+                    commit(caller, List.of(new Mutation.PutInode(child), new Mutation.PutDentry(parent, p.name(), child.ino(), FileType.REGULAR),
+                            new Mutation.PutInode(dir.touched(now))));
+                    try (LockTable.Held c = locks.write(child.ino())) {
+                        return handles.open(child.ino(), flags);
+                    }
+                }
+                if ((flags & OpenFlags.O_EXCL) != 0) {
+                    throw new FsException.Exists(p.text() + " already exists (exclusive create)");
+                }
+            }
+            try {
+                return open(path, flags);
+            } catch (FsException.NotFound raced) {
+                // removed between our lookup and the open: create it after all
+            }
+        }
+    }
+
+    @Override
+    public Attributes symlink(String target, String linkPath, Caller caller) throws FsException {
+        byte[] t = Mutation.utf8(target);
+        if (t.length == 0 || t.length > MAX_SYMLINK) {
+            throw FsException.invalid(t.length == 0 ? Errno.EINVAL : Errno.ENAMETOOLONG, "symlink target must be 1.." + MAX_SYMLINK + " bytes, was " + t.length);
+        }
+        FsPath p = FsPath.parse(linkPath);
+        long parent = parentDir(p);
+        try (LockTable.Held l = locks.write(parent)) {
+            Inode dir = liveDir(parent, p);
+            requireAbsent(parent, p);
+            long now = now();
+            Inode link = newInode(FileType.SYMLINK, 0777, 1, caller, dir, now, t);
+            link = new Inode(link.ino(), link.generation(), link.type(), link.perm(), 1, link.uid(), link.gid(), t.length,
+                    now, now, now, 0, t);
+            commit(caller, List.of(new Mutation.PutInode(link), new Mutation.PutDentry(parent, p.name(), link.ino(), FileType.SYMLINK),
+                    new Mutation.PutInode(dir.touched(now))));
+            return index.inode(link.ino()).attributes();
+        }
+    }
+
+    @Override
+    public String readlink(String path) throws FsException {
+        Inode in = resolveInode(path);
+        if (in.type() != FileType.SYMLINK) {
+            throw FsException.invalid(Errno.EINVAL, path + " is not a symbolic link");
+        }
+        return in.targetString();
+    }
+
+    @Override
+    public Attributes link(String existing, String newPath) throws FsException {
+        FsPath src = FsPath.parse(existing);
+        FsPath dst = FsPath.parse(newPath);
+        PathCache.Child target = resolve(src);
+        if (target.type() == FileType.DIRECTORY) {
+            throw new FsException.Denied(Errno.EPERM, existing + " is a directory; directories cannot be hard-linked");
+        }
+        long parent = parentDir(dst);
+        try (LockTable.Held l = locks.write(parent, target.ino())) {
+            Inode dir = liveDir(parent, dst);
+            requireAbsent(parent, dst);
+            Inode in = index.inode(target.ino());
+            if (in == null || in.nlink() == 0) {
+                throw new FsException.NotFound(existing + ": no such file");
+            }
+            if (in.nlink() >= MAX_LINKS) {
+                throw FsException.invalid(Errno.EMLINK, existing + " already has " + in.nlink() + " links (the limit)");
+            }
+            long now = now();
+            commit(Caller.ROOT, List.of(new Mutation.PutDentry(parent, dst.name(), in.ino(), in.type()),
+                    new Mutation.PutInode(in.withNlink(in.nlink() + 1, now)), new Mutation.PutInode(dir.touched(now))));
+            return index.inode(in.ino()).attributes();
+        }
+    }
+
+    private void requireAbsent(long parent, FsPath p) throws FsException {
+        if (index.lookup(parent, p.name()) != null) {
+            throw new FsException.Exists(p.text() + " already exists");
+        }
+    }
+
+    private Inode newInode(FileType type, int perm, int nlink, Caller caller, Inode dir, long now, byte[] target) throws FsException {
+        long count = index.inodeCount.get();
+        if (count >= config.maxFiles()) {
+            throw new FsException.NoSpace("the index is full: " + count + " inodes, limit maxFiles = " + config.maxFiles(), null);
+        }
+        if (count >= config.maxFiles() * 8 / 10 && capacityWarned.compareAndSet(false, true)) {
+            LOG.warn("the local index holds {} inodes, over 80% of maxFiles = {}; creating files fails at the limit",
+                    count, config.maxFiles());
+        }
+        int gid = (dir.perm() & 02000) != 0 ? dir.gid() : caller.gid();
+        return new Inode(nextIno.getAndIncrement(), 1, type, perm, nlink, caller.uid(), gid, 0, now, now, now, 0, target);
+    }
+
+    // ------------------------------------------------------------------ removing names
+
+    @Override
+    public void unlink(String path) throws FsException {
+        FsPath p = FsPath.parse(path);
+        long parent = parentDir(p);
+        while (true) {
+            PathCache.Child child = index.lookup(parent, p.name());
+            if (child == null) {
+                throw new FsException.NotFound(p.text() + ": no such file or directory");
+            }
+            if (child.type() == FileType.DIRECTORY) {
+                throw FsException.invalid(Errno.EISDIR, p.text() + " is a directory (use rmdir)");
+            }
+            try (LockTable.Held l = locks.write(parent, child.ino())) {
+                if (!child.equals(index.lookup(parent, p.name()))) {
+                    continue;
+                }
+                Inode dir = liveDir(parent, p);
+                Inode in = inode(child.ino(), p.text());
+                long now = now();
+                List<Mutation> ms = new ArrayList<>(3);
+                ms.add(new Mutation.DeleteDentry(parent, p.name()));
+                ms.add(dropLink(in, now));
+                ms.add(new Mutation.PutInode(dir.touched(now)));
+                commit(Caller.ROOT, ms);
+                paths.removed(p.text());
+                return;
+            }
+        }
+    }
+
+    /** One name of {@code in} goes away: it loses a link, and disappears if that was the last and nobody has it open. */
+    private Mutation dropLink(Inode in, long now) {
+        if (in.nlink() <= 1 && !handles.isOpen(in.ino())) {
+            return new Mutation.DeleteInode(in.ino());
+        }
+        return new Mutation.PutInode(in.withNlink(in.nlink() - 1, now));
+    }
+
+    @Override
+    public void rmdir(String path) throws FsException {
+        FsPath p = FsPath.parse(path);
+        long parent = parentDir(p);
+        while (true) {
+            PathCache.Child child = index.lookup(parent, p.name());
+            if (child == null) {
+                throw new FsException.NotFound(p.text() + ": no such file or directory");
+            }
+            if (child.type() != FileType.DIRECTORY) {
+                throw FsException.invalid(Errno.ENOTDIR, p.text() + " is not a directory");
+            }
+            try (LockTable.Held l = locks.write(parent, child.ino())) {
+                if (!child.equals(index.lookup(parent, p.name()))) {
+                    continue;
+                }
+                if (!index.isEmptyDir(child.ino())) {
+                    throw FsException.invalid(Errno.ENOTEMPTY, p.text() + " is not empty");
+                }
+                Inode dir = liveDir(parent, p);
+                long now = now();
+                commit(Caller.ROOT, List.of(new Mutation.DeleteDentry(parent, p.name()), new Mutation.DeleteInode(child.ino()),
+                        new Mutation.PutInode(dir.withNlink(dir.nlink() - 1, now).touched(now))));
+                paths.removed(p.text());
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void rename(String from, String to, int flags) throws FsException {
+        if ((flags & OpenFlags.RENAME_EXCHANGE) != 0) {
+            throw FsException.invalid(Errno.EINVAL, "RENAME_EXCHANGE is not supported");
+        }
+        if ((flags & ~OpenFlags.RENAME_NOREPLACE) != 0) {
+            throw FsException.invalid(Errno.EINVAL, "unknown rename flags " + flags + " (accepted: 0, RENAME_NOREPLACE = 1)");
+        }
+        FsPath src = FsPath.parse(from);
+        FsPath dst = FsPath.parse(to);
+        if (src.isRoot() || dst.isRoot()) {
+            throw FsException.invalid(Errno.EINVAL, "the root directory cannot be renamed or replaced");
+        }
+        while (true) {
+            PathCache.Child moving = resolve(src);
+            if (moving.type() != FileType.DIRECTORY) {
+                if (renameLocked(src, dst, flags, false)) {
+                    return;
+                }
+                continue; // the name now holds a directory: retry with the rename lock
+            }
+            renameLock.lock();
+            try {
+                renameLocked(src, dst, flags, true);
+                return;
+            } finally {
+                renameLock.unlock();
+            }
+        }
+    }
+
+    /** Returns false if {@code src} turned out to be a directory while {@code isDir} is false (caller retries). */
+    private boolean renameLocked(FsPath src, FsPath dst, int flags, boolean isDir) throws FsException {
+        if (isDir && dst.within(src) && !dst.equals(src)) {
+            throw FsException.invalid(Errno.EINVAL, "cannot move directory " + src.text() + " into itself (" + dst.text() + ")");
+        }
+        long srcParent = parentDir(src);
+        long dstParent = parentDir(dst);
+        while (true) {
+            PathCache.Child moving = index.lookup(srcParent, src.name());
+            if (moving == null) {
+                throw new FsException.NotFound(src.text() + ": no such file or directory");
+            }
+            PathCache.Child replaced = index.lookup(dstParent, dst.name());
+            long[] lockSet = replaced == null ? new long[] {srcParent, dstParent, moving.ino()}
+                    : new long[] {srcParent, dstParent, moving.ino(), replaced.ino()};
+            try (LockTable.Held l = locks.write(lockSet)) {
+                if (!moving.equals(index.lookup(srcParent, src.name())) || !java.util.Objects.equals(replaced, index.lookup(dstParent, dst.name()))) {
+                    continue;
+                }
+                if (moving.type() == FileType.DIRECTORY && !isDir) {
+                    return false;
+                }
+                applyRename(src, dst, flags, srcParent, dstParent, moving, replaced);
+                return true;
+            }
+        }
+    }
+
+    private void applyRename(FsPath src, FsPath dst, int flags, long srcParent, long dstParent, PathCache.Child moving,
+                             PathCache.Child replaced) throws FsException {
+        if (replaced != null && replaced.ino() == moving.ino()) {
+            if ((flags & OpenFlags.RENAME_NOREPLACE) != 0 && !src.equals(dst)) {
+                throw new FsException.Exists(dst.text() + " already exists (RENAME_NOREPLACE)");
+            }
+            return; // same inode: POSIX says do nothing
+        }
+        if (replaced != null) {
+            if ((flags & OpenFlags.RENAME_NOREPLACE) != 0) {
+                throw new FsException.Exists(dst.text() + " already exists (RENAME_NOREPLACE)");
+            }
+            if (moving.type() == FileType.DIRECTORY && replaced.type() != FileType.DIRECTORY) {
+                throw FsException.invalid(Errno.ENOTDIR, dst.text() + " is not a directory; cannot replace it with directory " + src.text());
+            }
+            if (moving.type() != FileType.DIRECTORY && replaced.type() == FileType.DIRECTORY) {
+                throw FsException.invalid(Errno.EISDIR, dst.text() + " is a directory; cannot replace it with " + src.text());
+            }
+            if (replaced.type() == FileType.DIRECTORY && !index.isEmptyDir(replaced.ino())) {
+                throw FsException.invalid(Errno.ENOTEMPTY, dst.text() + " is a directory that is not empty");
+            }
+        }
+        long now = now();
+        Map<Long, Inode> changed = new LinkedHashMap<>();
+        changed.put(srcParent, liveDir(srcParent, src).touched(now));
+        changed.put(dstParent, liveDir(dstParent, dst).touched(now));
+        List<Mutation> ms = new ArrayList<>(8);
+        ms.add(new Mutation.DeleteDentry(srcParent, src.name()));
+        ms.add(new Mutation.PutDentry(dstParent, dst.name(), moving.ino(), moving.type()));
+        boolean dirMove = moving.type() == FileType.DIRECTORY;
+        if (replaced != null) {
+            Inode old = inode(replaced.ino(), dst.text());
+            if (old.isDir()) {
+                ms.add(new Mutation.DeleteInode(old.ino()));
+                adjustLinks(changed, dstParent, -1, now);
+            } else {
+                ms.add(dropLink(old, now));
+            }
+        }
+        if (dirMove && srcParent != dstParent) {
+            adjustLinks(changed, srcParent, -1, now);
+            adjustLinks(changed, dstParent, +1, now);
+        }
+        changed.put(moving.ino(), inode(moving.ino(), src.text()).changed(now));
+        for (Inode in : changed.values()) {
+            ms.add(new Mutation.PutInode(in));
+        }
+        commit(Caller.ROOT, ms);
+        if (dirMove || (replaced != null && replaced.type() == FileType.DIRECTORY)) {
+            paths.removedTree();
+        } else {
+            paths.removed(src.text());
+            paths.removed(dst.text());
+        }
+    }
+
+    private static void adjustLinks(Map<Long, Inode> changed, long ino, int delta, long now) {
+        Inode in = changed.get(ino);
+        changed.put(ino, in.withNlink(in.nlink() + delta, now));
+    }
+
+    // ------------------------------------------------------------------ open files
+
+    @Override
+    public long open(String path, int flags) throws FsException {
+        FsPath p = FsPath.parse(path);
+        PathCache.Child c = resolve(p);
+        if (c.type() == FileType.SYMLINK) {
+            throw FsException.invalid(Errno.ELOOP, p.text() + " is a symbolic link (the kernel follows links before open)");
+        }
+        if (c.type() == FileType.DIRECTORY && OpenFlags.writable(flags)) {
+            throw FsException.invalid(Errno.EISDIR, p.text() + " is a directory");
+        }
+        try (LockTable.Held l = locks.write(c.ino())) {
+            Inode in = inode(c.ino(), p.text());
+            if (in.nlink() == 0) {
+                throw new FsException.NotFound(p.text() + ": no such file");
+            }
+            if ((flags & OpenFlags.O_TRUNC) != 0 && OpenFlags.writable(flags) && in.type() == FileType.REGULAR) {
+                truncateLocked(in, 0);
+            }
+            return handles.open(c.ino(), flags);
+        }
+    }
+
+    @Override
+    public int read(long fh, long offset, ByteBuffer dst) throws FsException {
+        Handles.OpenFile f = handles.file(fh);
+        if (!OpenFlags.readable(f.flags())) {
+            throw FsException.invalid(Errno.EBADF, "handle " + fh + " was not opened for reading");
+        }
+        if (offset < 0) {
+            throw FsException.invalid(Errno.EINVAL, "negative read offset " + offset);
+        }
+        try (LockTable.Held l = locks.read(f.ino())) {
+            Inode in = inode(f.ino(), "handle " + fh);
+            if (in.isDir()) {
+                throw FsException.invalid(Errno.EISDIR, "handle " + fh + " is a directory");
+            }
+            if (offset >= in.size() || !dst.hasRemaining()) {
+                return 0;
+            }
+            int n = (int) Math.min(dst.remaining(), in.size() - offset);
+            DataReader.read(wal, index, in.ino(), offset, dst.slice().limit(n));
+            dst.position(dst.position() + n);
+            return n;
+        }
+    }
+
+    @Override
+    public int write(long fh, long offset, ByteBuffer src) throws FsException {
+        Handles.OpenFile f = handles.file(fh);
+        if (!OpenFlags.writable(f.flags())) {
+            throw FsException.invalid(Errno.EBADF, "handle " + fh + " was not opened for writing");
+        }
+        if (offset < 0) {
+            throw FsException.invalid(Errno.EINVAL, "negative write offset " + offset);
+        }
+        int total = src.remaining();
+        try (LockTable.Held l = locks.write(f.ino())) {
+            Inode in = inode(f.ino(), "handle " + fh);
+            long at = f.append() ? in.size() : offset;
+            if (at + total < 0) {
+                throw FsException.invalid(Errno.EFBIG, "write at " + at + " of " + total + " bytes is beyond the largest file size");
+            }
+            while (src.hasRemaining()) {
+                int n = Math.min(src.remaining(), MAX_WRITE_RECORD);
+                ByteBuffer piece = src.slice().limit(n);
+                in = writeLocked(in, at, piece);
+                at += n;
+                src.position(src.position() + n);
+            }
+        }
+        return total;
+    }
+
+    /** Logs and applies one write of {@code data} at {@code at}; returns the inode after it. Caller holds the lock. */
+    private Inode writeLocked(Inode in, long at, ByteBuffer data) throws FsException {
+        int len = data.remaining();
+        long newSize = Math.max(in.size(), at + len);
+        requireSpace(newSize - in.size());
+        Inode after = in.withSize(newSize, now());
+        ByteBuffer payload = FsRecord.write(header(Caller.ROOT), after, at, data);
+        AppendResult r = append(FsRecord.TYPE_WRITE, payload);
+        FsRecord.Write w = new FsRecord.Write(null, at, len, after, payload.limit() - len);
+        applyOrFail(() -> index.applyWrite(w, r.pointer().segmentId(), r.pointer().position(), r.lsn()));
+        for (long b = at >>> ExtentList.BLOCK_SHIFT; b <= (at + len - 1) >>> ExtentList.BLOCK_SHIFT; b++) {
+            if (index.extents(in.ino(), b).size() > ExtentList.MAX_EXTENTS) {
+                compactBlock(in.ino(), b);
+            }
+        }
+        return index.inode(in.ino());
+    }
+
+    /**
+     * Rewrites one fragmented block as a single record (many tiny writes or overwrites left more than
+     * {@link ExtentList#MAX_EXTENTS} pieces), keeping the index value small and reads sequential. Holes inside the
+     * block become zeros. Caller holds the inode's write lock.
+     */
+    private void compactBlock(long ino, long block) throws FsException {
+        Inode in = index.inode(ino);
+        long start = block << ExtentList.BLOCK_SHIFT;
+        int len = (int) Math.min(ExtentList.BLOCK_SIZE, in.size() - start);
+        ByteBuffer data = ByteBuffer.allocate(len);
+        DataReader.read(wal, index, ino, start, data);
+        ByteBuffer payload = FsRecord.write(header(Caller.ROOT), in, start, data.flip());
+        AppendResult r = append(FsRecord.TYPE_WRITE, payload);
+        FsRecord.Write w = new FsRecord.Write(null, start, len, in, payload.limit() - len);
+        applyOrFail(() -> index.applyWrite(w, r.pointer().segmentId(), r.pointer().position(), r.lsn()));
+    }
+
+    private void requireSpace(long growth) throws FsException {
+        if (growth > 0 && index.bytesStored.get() + growth > config.capacityBytes()) {
+            throw new FsException.NoSpace("the filesystem is full: " + index.bytesStored.get() + " of " + config.capacityBytes()
+                    + " bytes (capacityBytes) are stored", null);
+        }
+    }
+
+    @Override
+    public void truncate(String path, long size) throws FsException {
+        FsPath p = FsPath.parse(path);
+        PathCache.Child c = resolve(p);
+        truncateIno(c.ino(), size, p.text());
+    }
+
+    @Override
+    public void truncate(long fh, long size) throws FsException {
+        Handles.OpenFile f = handles.file(fh);
+        if (!OpenFlags.writable(f.flags())) {
+            throw FsException.invalid(Errno.EBADF, "handle " + fh + " was not opened for writing");
+        }
+        truncateIno(f.ino(), size, "handle " + fh);
+    }
+
+    private void truncateIno(long ino, long size, String what) throws FsException {
+        if (size < 0) {
+            throw FsException.invalid(Errno.EINVAL, "negative size " + size + " for truncate of " + what);
+        }
+        try (LockTable.Held l = locks.write(ino)) {
+            Inode in = inode(ino, what);
+            if (in.isDir()) {
+                throw FsException.invalid(Errno.EISDIR, what + " is a directory");
+            }
+            if (in.type() != FileType.REGULAR) {
+                throw FsException.invalid(Errno.EINVAL, what + " is not a regular file");
+            }
+            truncateLocked(in, size);
+        }
+    }
+
+    private void truncateLocked(Inode in, long size) throws FsException {
+        requireSpace(size - in.size());
+        List<Mutation> ms = new ArrayList<>(2);
+        if (size < in.size()) {
+            ms.add(new Mutation.Truncate(in.ino(), size));
+        }
+        ms.add(new Mutation.PutInode(in.withSize(size, now())));
+        commit(Caller.ROOT, ms);
+    }
+
+    @Override
+    public void flush(long fh) throws FsException {
+        handles.file(fh);
+    }
+
+    @Override
+    public void release(long fh) throws FsException {
+        Handles.OpenFile f = handles.remove(fh);
+        try (LockTable.Held l = locks.write(f.ino())) {
+            if (handles.closed(f.ino()) == 0) {
+                Inode in = index.inode(f.ino());
+                if (in != null && in.nlink() == 0 && !closed) {
+                    commit(Caller.ROOT, List.of(new Mutation.DeleteInode(f.ino())));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void fsync(long fh, boolean dataOnly) throws FsException {
+        syncInode(handles.file(fh).ino());
+    }
+
+    private void syncInode(long ino) throws FsException {
+        Inode in = index.inode(ino);
+        long lsn = in == null ? wal.lastLsn() : in.lsn();
+        try {
+            wal.sync(lsn);
+        } catch (WriteLogException e) {
+            throw new FsException.Io("fsync failed: the write-log could not be forced: " + e.getMessage(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------ directories
+
+    @Override
+    public long opendir(String path) throws FsException {
+        FsPath p = FsPath.parse(path);
+        PathCache.Child c = resolve(p);
+        if (c.type() != FileType.DIRECTORY) {
+            throw FsException.invalid(Errno.ENOTDIR, p.text() + " is not a directory");
+        }
+        long parent = p.isRoot() ? ROOT : resolve(p.parent()).ino();
+        return handles.openDir(c.ino(), parent);
+    }
+
+    @Override
+    public List<DirEntry> readdir(long dh, long offset, int max) throws FsException {
+        Handles.OpenDir d = handles.dir(dh);
+        if (offset < 0) {
+            throw FsException.invalid(Errno.EINVAL, "negative readdir offset " + offset);
+        }
+        List<DirEntry> snap = d.snapshot;
+        if (snap == null || offset == 0) {
+            snap = snapshot(d);
+            d.snapshot = snap;
+        }
+        int from = (int) Math.min(offset, snap.size());
+        int to = (int) Math.min(snap.size(), (long) from + Math.max(0, max));
+        return snap.subList(from, to);
+    }
+
+    private List<DirEntry> snapshot(Handles.OpenDir d) throws FsException {
+        try (LockTable.Held l = locks.read(d.ino)) {
+            List<DirEntry> entries = index.list(d.ino);
+            List<DirEntry> out = new ArrayList<>(entries.size() + 2);
+            out.add(new DirEntry(".", d.ino, FileType.DIRECTORY, 1));
+            out.add(new DirEntry("..", d.parentIno, FileType.DIRECTORY, 2));
+            for (DirEntry e : entries) {
+                out.add(new DirEntry(e.name(), e.ino(), e.type(), out.size() + 1));
+            }
+            return List.copyOf(out);
+        }
+    }
+
+    @Override
+    public void releasedir(long dh) throws FsException {
+        handles.closeDir(dh);
+    }
+
+    @Override
+    public void fsyncdir(long dh, boolean dataOnly) throws FsException {
+        syncInode(handles.dir(dh).ino);
+    }
+
+    // ------------------------------------------------------------------ extended attributes
+
+    @Override
+    public byte[] getxattr(String path, String name) throws FsException {
+        Inode in = resolveInode(path);
+        byte[] v = index.xattrs(in.ino()).values().get(name);
+        if (v == null) {
+            throw FsException.invalid(Errno.ENODATA, path + " has no extended attribute " + name);
+        }
+        return v.clone();
+    }
+
+    @Override
+    public List<String> listxattr(String path) throws FsException {
+        Inode in = resolveInode(path);
+        return List.copyOf(index.xattrs(in.ino()).values().keySet());
+    }
+
+    @Override
+    public void setxattr(String path, String name, byte[] value, int flags) throws FsException {
+        XattrRules.checkName(name);
+        if (value.length > Xattrs.MAX_VALUE) {
+            throw FsException.invalid(Errno.E2BIG, "extended attribute value of " + value.length + " bytes; the limit is " + Xattrs.MAX_VALUE);
+        }
+        changeXattrs(path, x -> {
+            boolean present = x.values().containsKey(name);
+            if ((flags & OpenFlags.XATTR_CREATE) != 0 && present) {
+                throw new FsException.Exists(path + " already has extended attribute " + name + " (XATTR_CREATE)");
+            }
+            if ((flags & OpenFlags.XATTR_REPLACE) != 0 && !present) {
+                throw FsException.invalid(Errno.ENODATA, path + " has no extended attribute " + name + " (XATTR_REPLACE)");
+            }
+            Xattrs next = x.with(name, value);
+            if (next.totalBytes() > Xattrs.MAX_TOTAL) {
+                throw new FsException.NoSpace("extended attributes of " + path + " would take " + next.totalBytes()
+                        + " bytes; the limit per file is " + Xattrs.MAX_TOTAL, null);
+            }
+            return next;
+        });
+    }
+
+    @Override
+    public void removexattr(String path, String name) throws FsException {
+        XattrRules.checkName(name);
+        changeXattrs(path, x -> {
+            if (!x.values().containsKey(name)) {
+                throw FsException.invalid(Errno.ENODATA, path + " has no extended attribute " + name);
+            }
+            return x.without(name);
+        });
+    }
+
+    private interface XattrChange {
+        Xattrs apply(Xattrs current) throws FsException;
+    }
+
+    private void changeXattrs(String path, XattrChange change) throws FsException {
+        FsPath p = FsPath.parse(path);
+        long ino = resolve(p).ino();
+        try (LockTable.Held l = locks.write(ino)) {
+            Inode in = inode(ino, p.text());
+            Xattrs next = change.apply(index.xattrs(ino));
+            commit(Caller.ROOT, List.of(new Mutation.SetXattrs(ino, next.toBytes()), new Mutation.PutInode(in.changed(now()))));
+        }
+    }
+
+    // ------------------------------------------------------------------ filesystem
+
+    @Override
+    public StatFs statfs() {
+        long bs = Attributes.BLOCK_SIZE;
+        long total = config.capacityBytes() / bs;
+        long free = Math.max(0, (config.capacityBytes() - index.bytesStored.get()) / bs);
+        long files = config.maxFiles();
+        return new StatFs(bs, total, free, free, files, Math.max(0, files - index.inodeCount.get()), FsPath.MAX_NAME);
+    }
+
+    /** Bytes stored (sum of regular file sizes), for status and tests. */
+    public long bytesStored() {
+        return index.bytesStored.get();
+    }
+
+    /** Inodes in the index, for status and tests. */
+    public long inodeCount() {
+        return index.inodeCount.get();
+    }
+
+    /** Forces the whole log: everything done so far survives a crash. */
+    public void syncAll() throws FsException {
+        try {
+            wal.sync(wal.lastLsn());
+        } catch (WriteLogException e) {
+            throw new FsException.Io("the write-log could not be forced: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void close() throws FsException {
+        if (closed) {
+            return;
+        }
+        for (long fh : handles.openFileHandles()) {
+            release(fh);
+        }
+        closed = true;
+        try {
+            wal.sync(wal.lastLsn());
+            index.closeAndForce();
+            if (failure == null) {
+                new CleanMarker(wal.lastLsn(), index.bytesStored.get(), index.inodeCount.get(), index.maxIno.get()).write(indexDir);
+            }
+            wal.close();
+        } catch (IOException e) {
+            index.closeQuietly();
+            closeQuietly(wal);
+            throw new FsException.Io("clean shutdown of " + config.stateDirectory() + " failed (the next open rebuilds the index): " + e, e);
+        }
+    }
+
+    /**
+     * Stops like a killed process: closes the files without the clean marker, so the next {@link #open} rebuilds
+     * the index from the write-log. (The write-log's page-cache contents survive, as they do a real kill -9.)
+     * For crash tests.
+     */
+    public void crashForTesting() {
+        closed = true;
+        index.closeQuietly();
+        closeQuietly(wal);
+    }
+
+    // ------------------------------------------------------------------ logging a change
+
+    private long commit(Caller caller, List<Mutation> ms) throws FsException {
+        AppendResult r = append(FsRecord.TYPE_MUTATIONS, FsRecord.mutations(header(caller), ms));
+        applyOrFail(() -> index.apply(ms, r.lsn()));
+        return r.lsn();
+    }
+
+    private AppendResult append(byte type, ByteBuffer payload) throws FsException {
+        if (closed) {
+            throw new FsException.Io("the filesystem is closed", null);
+        }
+        if (failure != null) {
+            throw new FsException.Io("the filesystem stopped accepting changes: " + failure, null);
+        }
+        try {
+            return wal.append(type, payload);
+        } catch (org.pacsfs.wal.WriteLogFullException e) {
+            throw new FsException.NoSpace("the local write-log is full (" + e.getMessage() + ")", e);
+        } catch (org.pacsfs.wal.WriteLogReadOnlyException e) {
+            throw new FsException.Denied(Errno.EROFS, "the local write-log is read-only after an I/O error: " + e.getMessage());
+        } catch (WriteLogException e) {
+            throw new FsException.Io("the local write-log could not append: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Applies a record already in the log. If that fails (it should not: capacity is checked first) the index no
+     * longer matches the log, so the filesystem refuses further changes; reopening rebuilds the index from the log.
+     */
+    private void applyOrFail(Runnable apply) throws FsException {
+        try {
+            apply.run();
+        } catch (RuntimeException e) {
+            failure = "applying a logged change to the local index failed (" + e + "); unmount and mount again to rebuild the index";
+            LOG.error(failure, e);
+            throw new FsException.Io(failure, e);
+        }
+    }
+
+    private FsRecord.Header header(Caller c) {
+        return new FsRecord.Header(now(), c.uid(), c.pid());
+    }
+
+    private long now() {
+        return config.clock().getAsLong();
+    }
+
+    private static void closeQuietly(WriteLog wal) {
+        if (wal == null) {
+            return;
+        }
+        try {
+            wal.close();
+        } catch (WriteLogException | RuntimeException e) {
+            LOG.debug("closing the write-log after a failure: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,350 @@
+package org.pacsfs.core.fs;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ChronicleMapBuilder;
+
+/**
+ * The materialized state of the filesystem in persisted Chronicle Map files (one per kind of key), and the one
+ * place that applies logged changes to it ({@link #apply}, {@link #applyWrite}). The live path and recovery call the
+ * same methods with the same records, so the state after replay equals the state before the crash.
+ *
+ * <p>Derived state that no record carries is computed here deterministically: directory listing cookies
+ * ({@code dirlist}, {@code dirmeta}), the orphan set (files with nlink 0), and the counters (bytes stored, inode
+ * count, highest inode number).
+ *
+ * <p>Thread-safety: each map operation is atomic; callers serialize changes to one inode or directory with their
+ * locks (LocalFileSystem), which is also what makes the live apply order equal the log order for every key.
+ */
+final class LocalIndex implements AutoCloseable {
+    static final String[] FILES = {"inodes.cm", "dentries.cm", "dirlist.cm", "dirmeta.cm", "extents.cm", "xattrs.cm"};
+    /** A directory whose listing has more holes than this and than live entries is renumbered. */
+    private static final int COMPACT_MIN_HOLES = 64;
+
+    private final Path dir;
+    private final ChronicleMap<Long, byte[]> inodes;
+    private final ChronicleMap<byte[], byte[]> dentries;
+    private final ChronicleMap<byte[], byte[]> dirlist;
+    private final ChronicleMap<Long, byte[]> dirmeta;
+    private final ChronicleMap<byte[], byte[]> extents;
+    private final ChronicleMap<Long, byte[]> xattrs;
+    private final Set<Long> orphans = ConcurrentHashMap.newKeySet();
+    final AtomicLong bytesStored = new AtomicLong();
+    final AtomicLong inodeCount = new AtomicLong();
+    final AtomicLong maxIno = new AtomicLong();
+    final long capacityEntries;
+
+    private LocalIndex(Path dir, IndexSizing sizing) throws IOException {
+        this.dir = dir;
+        this.capacityEntries = sizing.maxFiles();
+        inodes = longMap("inodes", sizing, 96).createPersistedTo(file(0));
+        dentries = bytesMap("dentries", sizing, 40, 17, 1).createPersistedTo(file(1));
+        dirlist = bytesMap("dirlist", sizing, 16, 57, 1).createPersistedTo(file(2));
+        dirmeta = longMap("dirmeta", sizing, 16).createPersistedTo(file(3));
+        extents = bytesMap("extents", sizing, 16, 3 + 2 * Extent.ENCODED_SIZE, 2).createPersistedTo(file(4));
+        xattrs = longMap("xattrs", sizing, 64).createPersistedTo(file(5));
+    }
+
+    /** Opens the index files in {@code dir} as they are (trusted after a clean shutdown). */
+    static LocalIndex open(Path dir, IndexSizing sizing, CleanMarker marker) throws IOException {
+        Files.createDirectories(dir);
+        LocalIndex idx = new LocalIndex(dir, sizing);
+        idx.bytesStored.set(marker.bytesStored());
+        idx.inodeCount.set(marker.inodeCount());
+        idx.maxIno.set(marker.maxIno());
+        return idx;
+    }
+
+    /** Deletes any index files in {@code dir} and creates empty ones (to be rebuilt by replay). */
+    static LocalIndex createEmpty(Path dir, IndexSizing sizing) throws IOException {
+        Files.createDirectories(dir);
+        for (String f : FILES) {
+            Files.deleteIfExists(dir.resolve(f));
+        }
+        return new LocalIndex(dir, sizing);
+    }
+
+    private java.io.File file(int i) {
+        return dir.resolve(FILES[i]).toFile();
+    }
+
+    private static ChronicleMapBuilder<Long, byte[]> longMap(String name, IndexSizing s, int avgValue) {
+        return ChronicleMap.of(Long.class, byte[].class).name(name).entries(s.expectedFiles())
+                .maxBloatFactor(s.bloatFactor()).averageValueSize(avgValue);
+    }
+
+    private static ChronicleMapBuilder<byte[], byte[]> bytesMap(String name, IndexSizing s, int avgKey, int avgValue, int perFile) {
+        return ChronicleMap.of(byte[].class, byte[].class).name(name).entries(s.expectedFiles() * perFile)
+                .maxBloatFactor(s.bloatFactor()).averageKeySize(avgKey).averageValueSize(avgValue);
+    }
+
+    // ---- reads ----
+
+    Inode inode(long ino) {
+        byte[] b = inodes.get(ino);
+        return b == null ? null : Inode.fromBytes(b);
+    }
+
+    /** The entry {@code name} in {@code parent}, or null. */
+    PathCache.Child lookup(long parent, String name) {
+        byte[] v = dentries.get(dentryKey(parent, name));
+        if (v == null) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.wrap(v);
+        return new PathCache.Child(b.getLong(), FileType.fromCode(b.get()));
+    }
+
+    ExtentList extents(long ino, long block) {
+        return ExtentList.fromBytes(extents.get(blockKey(ino, block)));
+    }
+
+    Xattrs xattrs(long ino) {
+        return Xattrs.fromBytes(xattrs.get(ino));
+    }
+
+    boolean isEmptyDir(long ino) {
+        return dirMeta(ino)[1] == 0;
+    }
+
+    Set<Long> orphans() {
+        return Set.copyOf(orphans);
+    }
+
+    /** The entries of a directory in cookie order (without "." and ".."). */
+    List<DirEntry> list(long dirIno) {
+        long next = dirMeta(dirIno)[0];
+        List<DirEntry> out = new ArrayList<>();
+        for (long c = 0; c < next; c++) {
+            byte[] v = dirlist.get(cookieKey(dirIno, c));
+            if (v != null) {
+                out.add(decodeListing(v, 0));
+            }
+        }
+        return out;
+    }
+
+    // ---- the applier ----
+
+    /** Applies the mutations of one record with LSN {@code lsn}, in order. */
+    void apply(List<Mutation> ms, long lsn) {
+        for (Mutation m : ms) {
+            if (m instanceof Mutation.PutInode p) {
+                putInode(p.inode().withLsn(lsn));
+            } else if (m instanceof Mutation.DeleteInode d) {
+                deleteInode(d.ino());
+            } else if (m instanceof Mutation.PutDentry p) {
+                putDentry(p);
+            } else if (m instanceof Mutation.DeleteDentry d) {
+                deleteDentry(d.parent(), d.name());
+            } else if (m instanceof Mutation.Truncate t) {
+                truncateData(t.ino(), t.size());
+            } else if (m instanceof Mutation.SetXattrs x) {
+                if (x.blob().length == 0) {
+                    xattrs.remove(x.ino());
+                } else {
+                    xattrs.put(x.ino(), x.blob());
+                }
+            }
+        }
+    }
+
+    /** Applies a data write whose record is at {@code segmentId}/{@code position} with LSN {@code lsn}. */
+    void applyWrite(FsRecord.Write w, long segmentId, long position, long lsn) {
+        long off = w.offset();
+        int done = 0;
+        while (done < w.length()) {
+            long block = (off + done) >>> ExtentList.BLOCK_SHIFT;
+            int inBlock = (int) ((off + done) & (ExtentList.BLOCK_SIZE - 1));
+            int n = Math.min(w.length() - done, ExtentList.BLOCK_SIZE - inBlock);
+            Extent e = new Extent(inBlock, n, Extent.SOURCE_WAL, segmentId, position, lsn, w.dataOffset() + done);
+            byte[] key = blockKey(w.inode().ino(), block);
+            extents.put(key, ExtentList.fromBytes(extents.get(key)).overwrite(e).toBytes());
+            done += n;
+        }
+        putInode(w.inode().withLsn(lsn));
+    }
+
+    private void putInode(Inode in) {
+        byte[] old = inodes.put(in.ino(), in.toBytes());
+        Inode prev = old == null ? null : Inode.fromBytes(old);
+        if (prev == null) {
+            inodeCount.incrementAndGet();
+            maxIno.accumulateAndGet(in.ino(), Math::max);
+        }
+        if (in.type() == FileType.REGULAR) {
+            bytesStored.addAndGet(in.size() - (prev == null ? 0 : prev.size()));
+        }
+        if (in.nlink() == 0 && !in.isDir()) {
+            orphans.add(in.ino());
+        } else {
+            orphans.remove(in.ino());
+        }
+    }
+
+    private void deleteInode(long ino) {
+        byte[] old = inodes.remove(ino);
+        orphans.remove(ino);
+        if (old == null) {
+            return;
+        }
+        Inode prev = Inode.fromBytes(old);
+        inodeCount.decrementAndGet();
+        if (prev.type() == FileType.REGULAR) {
+            bytesStored.addAndGet(-prev.size());
+            dropBlocks(ino, 0, prev.size());
+        }
+        if (prev.isDir()) {
+            dirmeta.remove(ino);
+        }
+        xattrs.remove(ino);
+    }
+
+    private void truncateData(long ino, long size) {
+        Inode cur = inode(ino);
+        if (cur == null) {
+            return;
+        }
+        long firstWhole = (size + ExtentList.BLOCK_SIZE - 1) >>> ExtentList.BLOCK_SHIFT;
+        if ((size & (ExtentList.BLOCK_SIZE - 1)) != 0) {
+            byte[] key = blockKey(ino, size >>> ExtentList.BLOCK_SHIFT);
+            byte[] v = extents.get(key);
+            if (v != null) {
+                extents.put(key, ExtentList.fromBytes(v).truncate((int) (size & (ExtentList.BLOCK_SIZE - 1))).toBytes());
+            }
+        }
+        dropBlocks(ino, firstWhole << ExtentList.BLOCK_SHIFT, cur.size());
+    }
+
+    /** Removes the blocks from the one starting at {@code from} (block-aligned) to the one holding {@code size - 1}. */
+    private void dropBlocks(long ino, long from, long size) {
+        long last = (size - 1) >>> ExtentList.BLOCK_SHIFT;
+        for (long b = from >>> ExtentList.BLOCK_SHIFT; size > 0 && b <= last; b++) {
+            extents.remove(blockKey(ino, b));
+        }
+    }
+
+    private void putDentry(Mutation.PutDentry p) {
+        byte[] key = dentryKey(p.parent(), p.name());
+        byte[] old = dentries.get(key);
+        long cookie;
+        if (old != null) {
+            cookie = ByteBuffer.wrap(old).getLong(9);
+        } else {
+            long[] meta = dirMeta(p.parent());
+            cookie = meta[0];
+            putDirMeta(p.parent(), meta[0] + 1, meta[1] + 1);
+        }
+        dentries.put(key, ByteBuffer.allocate(17).putLong(p.child()).put((byte) p.type().ordinal()).putLong(cookie).array());
+        dirlist.put(cookieKey(p.parent(), cookie), encodeListing(p.child(), p.type(), p.name()));
+    }
+
+    private void deleteDentry(long parent, String name) {
+        byte[] old = dentries.remove(dentryKey(parent, name));
+        if (old == null) {
+            return;
+        }
+        dirlist.remove(cookieKey(parent, ByteBuffer.wrap(old).getLong(9)));
+        long[] meta = dirMeta(parent);
+        long live = meta[1] - 1;
+        long holes = meta[0] - live;
+        if (holes > COMPACT_MIN_HOLES && holes > live) {
+            renumber(parent, meta[0], live);
+        } else {
+            putDirMeta(parent, meta[0], live);
+        }
+    }
+
+    /** Gives the live entries of a directory the cookies 0..live-1 (keeps readdir cost proportional to entries). */
+    private void renumber(long parent, long next, long live) {
+        long c2 = 0;
+        for (long c = 0; c < next; c++) {
+            byte[] v = dirlist.remove(cookieKey(parent, c));
+            if (v == null) {
+                continue;
+            }
+            DirEntry e = decodeListing(v, 0);
+            dirlist.put(cookieKey(parent, c2), v);
+            dentries.put(dentryKey(parent, e.name()), ByteBuffer.allocate(17).putLong(e.ino()).put((byte) e.type().ordinal()).putLong(c2).array());
+            c2++;
+        }
+        putDirMeta(parent, c2, live);
+    }
+
+    private long[] dirMeta(long dirIno) {
+        byte[] v = dirmeta.get(dirIno);
+        if (v == null) {
+            return new long[] {0, 0};
+        }
+        ByteBuffer b = ByteBuffer.wrap(v);
+        return new long[] {b.getLong(), b.getLong()};
+    }
+
+    private void putDirMeta(long dirIno, long next, long live) {
+        dirmeta.put(dirIno, ByteBuffer.allocate(16).putLong(next).putLong(live).array());
+    }
+
+    // ---- keys ----
+
+    private static byte[] dentryKey(long parent, String name) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(8 + n.length).putLong(parent).put(n).array();
+    }
+
+    private static byte[] cookieKey(long dirIno, long cookie) {
+        return ByteBuffer.allocate(16).putLong(dirIno).putLong(cookie).array();
+    }
+
+    private static byte[] blockKey(long ino, long block) {
+        return ByteBuffer.allocate(16).putLong(ino).putLong(block).array();
+    }
+
+    private static byte[] encodeListing(long child, FileType type, String name) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(9 + n.length).putLong(child).put((byte) type.ordinal()).put(n).array();
+    }
+
+    private static DirEntry decodeListing(byte[] v, long nextOffset) {
+        ByteBuffer b = ByteBuffer.wrap(v);
+        long child = b.getLong();
+        FileType type = FileType.fromCode(b.get());
+        return new DirEntry(new String(v, 9, v.length - 9, StandardCharsets.UTF_8), child, type, nextOffset);
+    }
+
+    // ---- lifecycle ----
+
+    /** Closes the maps and forces their files, so that a clean marker written next describes what is on disk. */
+    void closeAndForce() throws IOException {
+        closeQuietly();
+        for (String f : FILES) {
+            try (FileChannel ch = FileChannel.open(dir.resolve(f), StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+        }
+    }
+
+    /** Closes the maps without forcing anything (a crash, or before a rebuild). */
+    void closeQuietly() {
+        for (ChronicleMap<?, ?> m : List.of(inodes, dentries, dirlist, dirmeta, extents, xattrs)) {
+            if (m.isOpen()) {
+                m.close();
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closeAndForce();
+    }
+}
