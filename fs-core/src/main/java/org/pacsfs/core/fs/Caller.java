@@ -6,4 +6,6 @@ package org.pacsfs.core.fs;
  */
 public record Caller(int uid, int gid, long pid) {
     public static final Caller ROOT = new Caller(0, 0, 0);
+    /** For operations whose caller fs-core is not told (recorded as uid/gid/pid -1). */
+    public static final Caller UNKNOWN = new Caller(-1, -1, -1);
 }

@@ -155,7 +155,7 @@ public final class LocalFileSystem implements FileSystem {
     private int deleteOrphans() throws FsException {
         int n = 0;
         for (long ino : index.orphans()) {
-            commit(Caller.ROOT, List.of(new Mutation.DeleteInode(ino)));
+            commit(Caller.UNKNOWN, List.of(new Mutation.DeleteInode(ino)));
             n++;
         }
         return n;
@@ -271,7 +271,7 @@ public final class LocalFileSystem implements FileSystem {
         long ino = resolve(p).ino();
         try (LockTable.Held l = locks.write(ino)) {
             Inode in = inode(ino, p.text());
-            commit(Caller.ROOT, List.of(new Mutation.PutInode(change.apply(in, now()))));
+            commit(Caller.UNKNOWN, List.of(new Mutation.PutInode(change.apply(in, now()))));
         }
     }
 
@@ -306,9 +306,8 @@ public final class LocalFileSystem implements FileSystem {
                     Inode child = newInode(FileType.REGULAR, mode & 07777, 1, caller, dir, now, new byte[0]);
                     commit(caller, List.of(new Mutation.PutInode(child), new Mutation.PutDentry(parent, p.name(), child.ino(), FileType.REGULAR),
                             new Mutation.PutInode(dir.touched(now))));
-                    try (LockTable.Held c = locks.write(child.ino())) {
-                        return handles.open(child.ino(), flags);
-                    }
+                    // No lock on the child: nobody else can reach it before we release the parent's lock.
+                    return handles.open(child.ino(), flags);
                 }
                 if ((flags & OpenFlags.O_EXCL) != 0) {
                     throw new FsException.Exists(p.text() + " already exists (exclusive create)");
@@ -372,7 +371,7 @@ public final class LocalFileSystem implements FileSystem {
                 throw FsException.invalid(Errno.EMLINK, existing + " already has " + in.nlink() + " links (the limit)");
             }
             long now = now();
-            commit(Caller.ROOT, List.of(new Mutation.PutDentry(parent, dst.name(), in.ino(), in.type()),
+            commit(Caller.UNKNOWN, List.of(new Mutation.PutDentry(parent, dst.name(), in.ino(), in.type()),
                     new Mutation.PutInode(in.withNlink(in.nlink() + 1, now)), new Mutation.PutInode(dir.touched(now))));
             return index.inode(in.ino()).attributes();
         }
@@ -422,7 +421,7 @@ public final class LocalFileSystem implements FileSystem {
                 ms.add(new Mutation.DeleteDentry(parent, p.name()));
                 ms.add(dropLink(in, now));
                 ms.add(new Mutation.PutInode(dir.touched(now)));
-                commit(Caller.ROOT, ms);
+                commit(Caller.UNKNOWN, ms);
                 paths.removed(p.text());
                 return;
             }
@@ -458,7 +457,7 @@ public final class LocalFileSystem implements FileSystem {
                 }
                 Inode dir = liveDir(parent, p);
                 long now = now();
-                commit(Caller.ROOT, List.of(new Mutation.DeleteDentry(parent, p.name()), new Mutation.DeleteInode(child.ino()),
+                commit(Caller.UNKNOWN, List.of(new Mutation.DeleteDentry(parent, p.name()), new Mutation.DeleteInode(child.ino()),
                         new Mutation.PutInode(dir.withNlink(dir.nlink() - 1, now).touched(now))));
                 paths.removed(p.text());
                 return;
@@ -572,7 +571,7 @@ public final class LocalFileSystem implements FileSystem {
         for (Inode in : changed.values()) {
             ms.add(new Mutation.PutInode(in));
         }
-        commit(Caller.ROOT, ms);
+        commit(Caller.UNKNOWN, ms);
         if (dirMove || (replaced != null && replaced.type() == FileType.DIRECTORY)) {
             paths.removedTree();
         } else {
@@ -667,7 +666,7 @@ public final class LocalFileSystem implements FileSystem {
         long newSize = Math.max(in.size(), at + len);
         requireSpace(newSize - in.size());
         Inode after = in.withSize(newSize, now());
-        ByteBuffer payload = FsRecord.write(header(Caller.ROOT), after, at, data);
+        ByteBuffer payload = FsRecord.write(header(Caller.UNKNOWN), after, at, data);
         AppendResult r = append(FsRecord.TYPE_WRITE, payload);
         FsRecord.Write w = new FsRecord.Write(null, at, len, after, payload.limit() - len);
         applyOrFail(() -> index.applyWrite(w, r.pointer().segmentId(), r.pointer().position(), r.lsn()));
@@ -690,7 +689,7 @@ public final class LocalFileSystem implements FileSystem {
         int len = (int) Math.min(ExtentList.BLOCK_SIZE, in.size() - start);
         ByteBuffer data = ByteBuffer.allocate(len);
         DataReader.read(wal, index, ino, start, data);
-        ByteBuffer payload = FsRecord.write(header(Caller.ROOT), in, start, data.flip());
+        ByteBuffer payload = FsRecord.write(header(Caller.UNKNOWN), in, start, data.flip());
         AppendResult r = append(FsRecord.TYPE_WRITE, payload);
         FsRecord.Write w = new FsRecord.Write(null, start, len, in, payload.limit() - len);
         applyOrFail(() -> index.applyWrite(w, r.pointer().segmentId(), r.pointer().position(), r.lsn()));
@@ -742,7 +741,7 @@ public final class LocalFileSystem implements FileSystem {
             ms.add(new Mutation.Truncate(in.ino(), size));
         }
         ms.add(new Mutation.PutInode(in.withSize(size, now())));
-        commit(Caller.ROOT, ms);
+        commit(Caller.UNKNOWN, ms);
     }
 
     @Override
@@ -757,7 +756,7 @@ public final class LocalFileSystem implements FileSystem {
             if (handles.closed(f.ino()) == 0) {
                 Inode in = index.inode(f.ino());
                 if (in != null && in.nlink() == 0 && !closed) {
-                    commit(Caller.ROOT, List.of(new Mutation.DeleteInode(f.ino())));
+                    commit(Caller.UNKNOWN, List.of(new Mutation.DeleteInode(f.ino())));
                 }
             }
         }
@@ -892,7 +891,7 @@ public final class LocalFileSystem implements FileSystem {
         try (LockTable.Held l = locks.write(ino)) {
             Inode in = inode(ino, p.text());
             Xattrs next = change.apply(index.xattrs(ino));
-            commit(Caller.ROOT, List.of(new Mutation.SetXattrs(ino, next.toBytes()), new Mutation.PutInode(in.changed(now()))));
+            commit(Caller.UNKNOWN, List.of(new Mutation.SetXattrs(ino, next.toBytes()), new Mutation.PutInode(in.changed(now()))));
         }
     }
 
