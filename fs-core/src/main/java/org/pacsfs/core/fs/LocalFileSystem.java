@@ -669,13 +669,13 @@ public final class LocalFileSystem implements FileSystem {
         ByteBuffer payload = FsRecord.write(header(Caller.UNKNOWN), after, at, data);
         AppendResult r = append(FsRecord.TYPE_WRITE, payload);
         FsRecord.Write w = new FsRecord.Write(null, at, len, after, payload.limit() - len);
-        applyOrFail(() -> index.applyWrite(w, r.pointer().segmentId(), r.pointer().position(), r.lsn()));
-        for (long b = at >>> ExtentList.BLOCK_SHIFT; b <= (at + len - 1) >>> ExtentList.BLOCK_SHIFT; b++) {
-            if (index.extents(in.ino(), b).size() > ExtentList.MAX_EXTENTS) {
-                compactBlock(in.ino(), b);
-            }
+        long[] fragmented = {-1};
+        applyOrFail(() -> fragmented[0] = index.applyWrite(w, r.pointer().segmentId(), r.pointer().position(), r.lsn()));
+        if (fragmented[0] >= 0) {
+            compactBlock(in.ino(), fragmented[0]);
+            return index.inode(in.ino());
         }
-        return index.inode(in.ino());
+        return after.withLsn(r.lsn());
     }
 
     /**

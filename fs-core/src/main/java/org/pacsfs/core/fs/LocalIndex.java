@@ -160,9 +160,15 @@ final class LocalIndex implements AutoCloseable {
         }
     }
 
-    /** Applies a data write whose record is at {@code segmentId}/{@code position} with LSN {@code lsn}. */
-    void applyWrite(FsRecord.Write w, long segmentId, long position, long lsn) {
+    /**
+     * Applies a data write whose record is at {@code segmentId}/{@code position} with LSN {@code lsn}.
+     *
+     * @return the number of the first block it touched that now holds more than {@link ExtentList#MAX_EXTENTS}
+     *         extents, or -1
+     */
+    long applyWrite(FsRecord.Write w, long segmentId, long position, long lsn) {
         long off = w.offset();
+        long fragmented = -1;
         int done = 0;
         while (done < w.length()) {
             long block = (off + done) >>> ExtentList.BLOCK_SHIFT;
@@ -170,10 +176,15 @@ final class LocalIndex implements AutoCloseable {
             int n = Math.min(w.length() - done, ExtentList.BLOCK_SIZE - inBlock);
             Extent e = new Extent(inBlock, n, Extent.SOURCE_WAL, segmentId, position, lsn, w.dataOffset() + done);
             byte[] key = blockKey(w.inode().ino(), block);
-            extents.put(key, ExtentList.fromBytes(extents.get(key)).overwrite(e).toBytes());
+            ExtentList list = ExtentList.fromBytes(extents.get(key)).overwrite(e);
+            extents.put(key, list.toBytes());
+            if (list.size() > ExtentList.MAX_EXTENTS && fragmented < 0) {
+                fragmented = block;
+            }
             done += n;
         }
         putInode(w.inode().withLsn(lsn));
+        return fragmented;
     }
 
     private void putInode(Inode in) {

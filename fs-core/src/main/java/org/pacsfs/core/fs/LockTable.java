@@ -29,6 +29,12 @@ final class LockTable {
         return l::unlock;
     }
 
+    Held write(long ino) {
+        ReentrantReadWriteLock.WriteLock l = locks[stripe(ino)].writeLock();
+        l.lock();
+        return l::unlock;
+    }
+
     Held write(long... inos) {
         int[] s = new int[inos.length];
         for (int i = 0; i < inos.length; i++) {
