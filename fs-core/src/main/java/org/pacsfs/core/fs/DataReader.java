@@ -48,7 +48,7 @@ final class DataReader {
                 throw new FsException.Io("inode " + ino + ": write-log record LSN " + e.lsn() + " holds " + got
                         + " bytes where the extent map expects " + e.length(), null);
             }
-        } catch (WriteLogException ex) {
+        } catch (WriteLogException | RuntimeException ex) {
             throw new FsException.Io("inode " + ino + ": data in write-log record LSN " + e.lsn() + " cannot be read: " + ex.getMessage(), ex);
         }
     }

@@ -312,6 +312,9 @@ public final class LocalFileSystem implements FileSystem {
                 if ((flags & OpenFlags.O_EXCL) != 0) {
                     throw new FsException.Exists(p.text() + " already exists (exclusive create)");
                 }
+                if (existing.type() == FileType.DIRECTORY) {
+                    throw FsException.invalid(Errno.EISDIR, p.text() + " is a directory");
+                }
             }
             try {
                 return open(path, flags);
@@ -649,6 +652,7 @@ public final class LocalFileSystem implements FileSystem {
             if (at + total < 0) {
                 throw FsException.invalid(Errno.EFBIG, "write at " + at + " of " + total + " bytes is beyond the largest file size");
             }
+            requireSpace(Math.max(0, at + total - in.size()));
             while (src.hasRemaining()) {
                 int n = Math.min(src.remaining(), MAX_WRITE_RECORD);
                 ByteBuffer piece = src.slice().limit(n);
@@ -689,7 +693,7 @@ public final class LocalFileSystem implements FileSystem {
         int len = (int) Math.min(ExtentList.BLOCK_SIZE, in.size() - start);
         ByteBuffer data = ByteBuffer.allocate(len);
         DataReader.read(wal, index, ino, start, data);
-        ByteBuffer payload = FsRecord.write(header(Caller.UNKNOWN), in, start, data.flip());
+        ByteBuffer payload = FsRecord.write(header(Caller.UNKNOWN), in, start, data);
         AppendResult r = append(FsRecord.TYPE_WRITE, payload);
         FsRecord.Write w = new FsRecord.Write(null, start, len, in, payload.limit() - len);
         applyOrFail(() -> index.applyWrite(w, r.pointer().segmentId(), r.pointer().position(), r.lsn()));
