@@ -68,4 +68,8 @@ public sealed interface Op {
 
     record SyncAll() implements Op {
     }
+
+    /** A crash and reopen (crash tests only; {@link OpRunner#step} refuses it). */
+    record Crash() implements Op {
+    }
 }

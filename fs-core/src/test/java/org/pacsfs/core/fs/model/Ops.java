@@ -69,6 +69,12 @@ public final class Ops {
                 .withSizeDistribution(net.jqwik.api.RandomDistribution.uniform());
     }
 
+    /** {@link #ops} with crashes mixed in. */
+    public static Arbitrary<java.util.List<Op>> crashSequences(int min, int max) {
+        return Arbitraries.<Op>frequencyOf(w(1, Arbitraries.just(new Op.Crash())), w(12, ops(true)))
+                .list().ofMinSize(min).ofMaxSize(max).withSizeDistribution(net.jqwik.api.RandomDistribution.uniform());
+    }
+
     /** All operations; {@code withSyncs}: fsync, fsyncdir and syncAll more often (for crash tests). */
     public static Arbitrary<Op> ops(boolean withSyncs) {
         Arbitrary<String> p = paths();
