@@ -289,6 +289,74 @@ class OpsDurabilityTest {
         assertThat(readAll("/f")).isEqualTo(model);
     }
 
+    java.util.Set<String> listing(String path) throws FsException {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        long dh = fs.opendir(path);
+        long off = 0;
+        while (true) {
+            List<DirEntry> page = fs.readdir(dh, off, 77);
+            if (page.isEmpty()) {
+                break;
+            }
+            for (DirEntry e : page) {
+                off = e.nextOffset();
+                if (!e.name().equals(".") && !e.name().equals("..")) {
+                    assertThat(out.add(e.name())).as("duplicate " + e.name()).isTrue();
+                }
+            }
+        }
+        fs.releasedir(dh);
+        return out;
+    }
+
+    @Test
+    void directoryListingsSurviveManyRemovalsAndReopen() throws Exception {
+        fs.mkdir("/d", 0755, Caller.ROOT);
+        java.util.Set<String> model = new java.util.HashSet<>();
+        for (int i = 0; i < 600; i++) {
+            fs.release(fs.create("/d/f" + i, 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, Caller.ROOT));
+            model.add("f" + i);
+        }
+        for (int i = 0; i < 600; i++) {
+            if (i % 5 != 0) {
+                fs.unlink("/d/f" + i);
+                model.remove("f" + i);
+            }
+        }
+        for (int i = 0; i < 50; i++) {
+            fs.rename("/d/f" + (i * 5), "/d/r" + i, 0);
+            model.remove("f" + (i * 5));
+            model.add("r" + i);
+            fs.release(fs.create("/d/n" + i, 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, Caller.ROOT));
+            model.add("n" + i);
+        }
+        assertThat(listing("/d")).isEqualTo(model);
+        for (int round = 0; round < 2; round++) {
+            if (round == 0) {
+                reopenAfterCrash();
+            } else {
+                reopenClean();
+            }
+            assertThat(listing("/d")).isEqualTo(model);
+            for (String name : model) {
+                fs.getattr("/d/" + name);
+            }
+            for (int i = 0; i < 100; i++) {
+                String name = "m" + round + "-" + i;
+                fs.release(fs.create("/d/" + name, 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, Caller.ROOT));
+                model.add(name);
+            }
+            for (int i = 0; i < 20; i++) {
+                fs.unlink("/d/n" + (round * 20 + i));
+                model.remove("n" + (round * 20 + i));
+            }
+            assertThat(listing("/d")).isEqualTo(model);
+        }
+        reopenAfterCrash();
+        assertThat(listing("/d")).isEqualTo(model);
+        assertThat(fs.inodeCount()).isEqualTo(model.size() + 2);
+    }
+
     // ------------------------------------------------------------------ orphans and inode numbers
 
     @Test
