@@ -19,6 +19,17 @@ public sealed interface Op {
 
     /** Many tiny writes at random small offsets into one block (extent-map fragmentation and compaction). */
     record SmallWrites(int slot, int count, long seed) implements Op {
+        /** The same writes as single {@link Write}s (one write-log record each). */
+        public java.util.List<Write> expand() {
+            java.util.Random rnd = new java.util.Random(seed);
+            java.util.List<Write> out = new java.util.ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                long off = rnd.nextInt(3000);
+                int len = 1 + rnd.nextInt(12);
+                out.add(new Write(slot, off, len, rnd.nextLong()));
+            }
+            return out;
+        }
     }
 
     record Read(int slot, long offset, int len) implements Op {

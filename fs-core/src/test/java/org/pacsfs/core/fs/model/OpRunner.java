@@ -156,12 +156,10 @@ public final class OpRunner {
                 }
         } else if (op instanceof Op.SmallWrites o) {
                 if (mh[o.slot()] != null) {
-                    Random rnd = new Random(o.seed());
-                    for (int i = 0; i < o.count(); i++) {
-                        long off = rnd.nextInt(3000);
-                        byte[] data = bytes(rnd.nextLong(), 1 + rnd.nextInt(12));
-                        Both<Integer, Void> r = both(op, () -> fs.write(fh[o.slot()], off, ByteBuffer.wrap(data)), () -> {
-                            model.write(mh[o.slot()], off, data);
+                    for (Op.Write w : o.expand()) {
+                        byte[] data = bytes(w.seed(), w.len());
+                        Both<Integer, Void> r = both(op, () -> fs.write(fh[o.slot()], w.offset(), ByteBuffer.wrap(data)), () -> {
+                            model.write(mh[o.slot()], w.offset(), data);
                             return null;
                         });
                         if (!r.ok()) {
