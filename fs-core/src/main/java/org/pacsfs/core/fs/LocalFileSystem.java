@@ -163,7 +163,14 @@ public final class LocalFileSystem implements FileSystem {
 
     // ------------------------------------------------------------------ resolution
 
+    private void ensureOpen() throws FsException {
+        if (closed) {
+            throw new FsException.Io("the filesystem is closed", null);
+        }
+    }
+
     private PathCache.Child resolve(FsPath path) throws FsException {
+        ensureOpen();
         if (path.isRoot()) {
             return new PathCache.Child(ROOT, FileType.DIRECTORY);
         }
@@ -229,6 +236,7 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public Attributes getattr(long fh) throws FsException {
+        ensureOpen();
         return inode(handles.file(fh).ino(), "handle " + fh).attributes();
     }
 
@@ -614,6 +622,7 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public int read(long fh, long offset, ByteBuffer dst) throws FsException {
+        ensureOpen();
         Handles.OpenFile f = handles.file(fh);
         if (!OpenFlags.readable(f.flags())) {
             throw FsException.invalid(Errno.EBADF, "handle " + fh + " was not opened for reading");
@@ -638,6 +647,7 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public int write(long fh, long offset, ByteBuffer src) throws FsException {
+        ensureOpen();
         Handles.OpenFile f = handles.file(fh);
         if (!OpenFlags.writable(f.flags())) {
             throw FsException.invalid(Errno.EBADF, "handle " + fh + " was not opened for writing");
@@ -715,6 +725,7 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public void truncate(long fh, long size) throws FsException {
+        ensureOpen();
         Handles.OpenFile f = handles.file(fh);
         if (!OpenFlags.writable(f.flags())) {
             throw FsException.invalid(Errno.EBADF, "handle " + fh + " was not opened for writing");
@@ -768,6 +779,7 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public void fsync(long fh, boolean dataOnly) throws FsException {
+        ensureOpen();
         syncInode(handles.file(fh).ino());
     }
 
@@ -796,6 +808,7 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public List<DirEntry> readdir(long dh, long offset, int max) throws FsException {
+        ensureOpen();
         Handles.OpenDir d = handles.dir(dh);
         if (offset < 0) {
             throw FsException.invalid(Errno.EINVAL, "negative readdir offset " + offset);
@@ -830,6 +843,7 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public void fsyncdir(long dh, boolean dataOnly) throws FsException {
+        ensureOpen();
         syncInode(handles.dir(dh).ino);
     }
 
