@@ -1,0 +1,294 @@
+package org.pacsfs.core.bucket;
+
+import com.github.luben.zstd.Zstd;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.zip.CRC32C;
+
+/**
+ * Turns chunk data into chunk objects and back, verifying everything on the way back.
+ *
+ * <p><b>Object format</b> (all integers big-endian): a {@value #HEADER_SIZE}-byte header, then the payload.
+ *
+ * <pre>
+ * offset size field
+ *  0     4    magic 0x5043484B ("PCHK")
+ *  4     2    format version, 1
+ *  6     1    compression: 0 none, 1 zstd
+ *  7     1    flags, 0 (a reader rejects other values)
+ *  8     4    raw length (bytes of data after decompression), >= 0
+ * 12     4    payload length (= object size - 40)
+ * 16    16    chunk id (its binary form; equals the id in the key and in the ref)
+ * 32     4    CRC32C of the raw data
+ * 36     4    CRC32C of header bytes 0..35
+ * 40     ...  payload: the raw data (none) or one zstd frame (zstd)
+ * </pre>
+ *
+ * <p><b>When compression is kept:</b> every chunk is compressed with zstd at the configured level
+ * (default {@value #DEFAULT_LEVEL}); the compressed frame is stored only if it is at most {@code
+ * maxStoredFraction} (default {@value #DEFAULT_MAX_STORED_FRACTION}) of the raw length, otherwise the raw
+ * bytes are stored. Below 10% savings the decompression on every read (and the CPU spent) is not worth
+ * the storage and transfer saved; random and already-compressed data (JPEG/JPEG 2000 pixel data) always
+ * lands on the raw side.
+ *
+ * <p><b>Verification on decode</b>, in order: object length and CRC32C against the {@link ChunkRef} (this
+ * alone catches every bit flip, truncation and wrong object); then header magic, version, flags, header
+ * CRC32C, id, compression and lengths against the ref; then decompression to exactly the raw length and
+ * the raw CRC32C. Any mismatch is a {@link ChunkCorruptException}; no bytes are returned.
+ *
+ * <p>Thread-safe: holds no mutable state; zstd contexts are made per call by zstd-jni.
+ */
+public final class ChunkCodec {
+
+    /** Size of the object header. */
+    public static final int HEADER_SIZE = 40;
+
+    /** The magic number at offset 0: "PCHK". */
+    public static final int MAGIC = 0x5043484B;
+
+    /** The chunk object format version this code writes and reads. */
+    public static final int FORMAT_VERSION = 1;
+
+    /** The default zstd level: about 450 MB/s compression on the reference machine (docs/FORMAT.md). */
+    public static final int DEFAULT_LEVEL = 1;
+
+    /** The compressed form is kept only if it is at most this fraction of the raw length. */
+    public static final double DEFAULT_MAX_STORED_FRACTION = 0.9;
+
+    /** The largest raw length accepted by {@link #encode}. Chunks are 4 MiB at most by policy; this is a sanity bound. */
+    public static final int MAX_RAW_LENGTH = 1 << 30;
+
+    private final int level;
+    private final double maxStoredFraction;
+
+    /** Level {@value #DEFAULT_LEVEL}, threshold {@value #DEFAULT_MAX_STORED_FRACTION}. */
+    public ChunkCodec() {
+        this(DEFAULT_LEVEL, DEFAULT_MAX_STORED_FRACTION);
+    }
+
+    /** The given zstd level, threshold {@value #DEFAULT_MAX_STORED_FRACTION}. */
+    public ChunkCodec(int level) {
+        this(level, DEFAULT_MAX_STORED_FRACTION);
+    }
+
+    /**
+     * @param level a zstd level, {@link Zstd#minCompressionLevel()}..{@link Zstd#maxCompressionLevel()}
+     * @param maxStoredFraction keep the compressed payload only if its length is at most this fraction of
+     *     the raw length, in (0, 1]
+     */
+    public ChunkCodec(int level, double maxStoredFraction) {
+        if (level < Zstd.minCompressionLevel() || level > Zstd.maxCompressionLevel()) {
+            throw new IllegalArgumentException("zstd level must be in " + Zstd.minCompressionLevel() + ".."
+                    + Zstd.maxCompressionLevel() + ", got " + level);
+        }
+        if (!(maxStoredFraction > 0 && maxStoredFraction <= 1)) {
+            throw new IllegalArgumentException("maxStoredFraction must be in (0, 1], got " + maxStoredFraction);
+        }
+        this.level = level;
+        this.maxStoredFraction = maxStoredFraction;
+    }
+
+    public int level() {
+        return level;
+    }
+
+    public double maxStoredFraction() {
+        return maxStoredFraction;
+    }
+
+    /**
+     * Encodes the bytes between {@code raw}'s position and limit (the buffer's position is not changed)
+     * as the chunk object {@code id}.
+     */
+    public EncodedChunk encode(ChunkId id, ByteBuffer raw) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(raw, "raw");
+        int rawLength = raw.remaining();
+        if (rawLength > MAX_RAW_LENGTH) {
+            throw new IllegalArgumentException("chunk " + id + ": " + rawLength + " bytes is more than the "
+                    + MAX_RAW_LENGTH + " a chunk may hold");
+        }
+        byte[] src;
+        int srcOff;
+        if (raw.hasArray()) {
+            src = raw.array();
+            srcOff = raw.arrayOffset() + raw.position();
+        } else {
+            src = new byte[rawLength];
+            raw.duplicate().get(src);
+            srcOff = 0;
+        }
+        CRC32C rawCrc = new CRC32C();
+        rawCrc.update(src, srcOff, rawLength);
+
+        byte[] stored = null;
+        ChunkCompression compression = ChunkCompression.NONE;
+        if (rawLength > 0) {
+            int bound = (int) Zstd.compressBound(rawLength);
+            byte[] out = new byte[HEADER_SIZE + bound];
+            long n = Zstd.compressByteArray(out, HEADER_SIZE, bound, src, srcOff, rawLength, level);
+            if (Zstd.isError(n)) {
+                throw new IllegalStateException("zstd failed to compress chunk " + id + ": " + Zstd.getErrorName(n));
+            }
+            if (n <= (long) Math.floor(rawLength * maxStoredFraction)) {
+                stored = Arrays.copyOf(out, HEADER_SIZE + (int) n);
+                compression = ChunkCompression.ZSTD;
+            }
+        }
+        if (stored == null) {
+            stored = new byte[HEADER_SIZE + rawLength];
+            System.arraycopy(src, srcOff, stored, HEADER_SIZE, rawLength);
+        }
+        ByteBuffer h = ByteBuffer.wrap(stored);
+        h.putInt(MAGIC);
+        h.putShort((short) FORMAT_VERSION);
+        h.put((byte) compression.code());
+        h.put((byte) 0);
+        h.putInt(rawLength);
+        h.putInt(stored.length - HEADER_SIZE);
+        id.writeTo(h);
+        h.putInt((int) rawCrc.getValue());
+        CRC32C headerCrc = new CRC32C();
+        headerCrc.update(stored, 0, HEADER_SIZE - 4);
+        h.putInt((int) headerCrc.getValue());
+
+        CRC32C crc = new CRC32C();
+        crc.update(stored);
+        ChunkRef ref = new ChunkRef(id, compression, rawLength, stored.length, (int) crc.getValue(), sha256(stored));
+        return new EncodedChunk(ref, stored);
+    }
+
+    /**
+     * Verifies the stored object (the bytes between {@code stored}'s position and limit; the position is not
+     * changed) against {@code ref} and returns the chunk's data: a buffer with position 0 and limit {@link
+     * ChunkRef#rawLength()}. For an uncompressed chunk it is a slice of {@code stored} (no copy).
+     *
+     * @throws ChunkCorruptException naming the chunk and what did not match; no data is returned then
+     */
+    public ByteBuffer decode(ChunkRef ref, ByteBuffer stored) throws ChunkCorruptException {
+        Objects.requireNonNull(ref, "ref");
+        Objects.requireNonNull(stored, "stored");
+        ChunkId id = ref.id();
+        ByteBuffer s = stored.slice();
+        if (s.remaining() != ref.storedLength()) {
+            throw new ChunkCorruptException(id, "object is " + s.remaining() + " bytes, the log recorded "
+                    + ref.storedLength());
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(s.duplicate());
+        if ((int) crc.getValue() != ref.crc32c()) {
+            throw new ChunkCorruptException(id, String.format(
+                    "CRC32C of the object is %08x, the log recorded %08x", (int) crc.getValue(), ref.crc32c()));
+        }
+        // The CRC matched: from here on, a mismatch means the writer or the ref is wrong, not the medium.
+        int magic = s.getInt(0);
+        if (magic != MAGIC) {
+            throw new ChunkCorruptException(id, String.format("bad magic %08x, expected %08x", magic, MAGIC));
+        }
+        int version = s.getShort(4) & 0xFFFF;
+        if (version != FORMAT_VERSION) {
+            throw new ChunkCorruptException(id, "chunk format version " + version + ", this pacsfs reads version "
+                    + FORMAT_VERSION);
+        }
+        CRC32C hcrc = new CRC32C();
+        hcrc.update(s.duplicate().limit(HEADER_SIZE - 4));
+        if ((int) hcrc.getValue() != s.getInt(HEADER_SIZE - 4)) {
+            throw new ChunkCorruptException(id, "header CRC32C does not match");
+        }
+        int code = s.get(6) & 0xFF;
+        ChunkCompression compression = ChunkCompression.ofCode(code);
+        if (compression == null) {
+            throw new ChunkCorruptException(id, "unknown compression code " + code + " in the header");
+        }
+        if (compression != ref.compression()) {
+            throw new ChunkCorruptException(id, "header says compression " + compression + ", the log recorded "
+                    + ref.compression());
+        }
+        int flags = s.get(7) & 0xFF;
+        if (flags != 0) {
+            throw new ChunkCorruptException(id, "unknown header flags " + flags);
+        }
+        int rawLength = s.getInt(8);
+        if (rawLength != ref.rawLength()) {
+            throw new ChunkCorruptException(id, "header says raw length " + rawLength + ", the log recorded "
+                    + ref.rawLength());
+        }
+        int payloadLength = s.getInt(12);
+        if (payloadLength != s.remaining() - HEADER_SIZE) {
+            throw new ChunkCorruptException(id, "header says payload length " + payloadLength + ", the object has "
+                    + (s.remaining() - HEADER_SIZE));
+        }
+        ChunkId headerId = ChunkId.readFrom(s.duplicate().position(16));
+        if (!headerId.equals(id)) {
+            throw new ChunkCorruptException(id, "header holds chunk id " + headerId);
+        }
+        int rawCrcExpected = s.getInt(32);
+
+        ByteBuffer data;
+        if (compression == ChunkCompression.NONE) {
+            if (payloadLength != rawLength) {
+                throw new ChunkCorruptException(id, "uncompressed payload is " + payloadLength + " bytes, raw length "
+                        + rawLength);
+            }
+            data = s.slice(HEADER_SIZE, rawLength);
+        } else {
+            byte[] src;
+            int off;
+            if (s.hasArray()) {
+                src = s.array();
+                off = s.arrayOffset() + HEADER_SIZE;
+            } else {
+                src = new byte[payloadLength];
+                s.get(HEADER_SIZE, src);
+                off = 0;
+            }
+            byte[] out = new byte[rawLength];
+            long n = Zstd.decompressByteArray(out, 0, rawLength, src, off, payloadLength);
+            if (Zstd.isError(n)) {
+                throw new ChunkCorruptException(id, "zstd payload does not decompress to " + rawLength + " bytes: "
+                        + Zstd.getErrorName(n));
+            }
+            if (n != rawLength) {
+                throw new ChunkCorruptException(id, "zstd payload decompresses to " + n + " bytes, raw length "
+                        + rawLength);
+            }
+            data = ByteBuffer.wrap(out);
+        }
+        CRC32C rawCrc = new CRC32C();
+        rawCrc.update(data.duplicate());
+        if ((int) rawCrc.getValue() != rawCrcExpected) {
+            throw new ChunkCorruptException(id, String.format("CRC32C of the data is %08x, the header recorded %08x",
+                    (int) rawCrc.getValue(), rawCrcExpected));
+        }
+        return data;
+    }
+
+    /**
+     * For scrub and export: whether {@code stored} (position to limit, position unchanged) has the length
+     * and SHA-256 that {@code ref} recorded.
+     */
+    public boolean verifySha256(ChunkRef ref, ByteBuffer stored) {
+        Objects.requireNonNull(ref, "ref");
+        if (stored.remaining() != ref.storedLength()) {
+            return false;
+        }
+        MessageDigest md = sha256Digest();
+        md.update(stored.duplicate());
+        return ref.sha256Equals(md.digest());
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        return sha256Digest().digest(bytes);
+    }
+
+    private static MessageDigest sha256Digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError("every Java platform has SHA-256", e);
+        }
+    }
+}
