@@ -29,7 +29,7 @@ class FileSystemModelPropertyTest {
         return Ops.sequences(false, 5, 40);
     }
 
-    @Property(tries = 120, shrinking = ShrinkingMode.FULL, edgeCases = EdgeCasesMode.NONE)
+    @Property(tries = 100, shrinking = ShrinkingMode.FULL, edgeCases = EdgeCasesMode.NONE)
     void fsBehavesLikeTheModel(@ForAll("sequences") List<Op> ops) throws Exception {
         Path dir = Files.createTempDirectory("pacsfs-model");
         try {

@@ -131,68 +131,68 @@ public final class OpRunner {
                 return null;
             });
         } else if (op instanceof Op.Create o) {
-                releaseSlot(op, o.slot());
-                Both<Long, Handle> r = both(op, () -> fs.create(o.path(), o.perm(), o.flags() | OpenFlags.O_CREAT, Caller.ROOT),
-                        () -> model.create(o.path(), o.perm(), o.flags() | OpenFlags.O_CREAT));
-                if (r.ok()) {
-                    keep(op, o.slot(), r);
-                }
+            releaseSlot(op, o.slot());
+            Both<Long, Handle> r = both(op, () -> fs.create(o.path(), o.perm(), o.flags() | OpenFlags.O_CREAT, Caller.ROOT),
+                    () -> model.create(o.path(), o.perm(), o.flags() | OpenFlags.O_CREAT));
+            if (r.ok()) {
+                keep(op, o.slot(), r);
+            }
         } else if (op instanceof Op.Open o) {
-                releaseSlot(op, o.slot());
-                Both<Long, Handle> r = both(op, () -> fs.open(o.path(), o.flags()), () -> model.open(o.path(), o.flags()));
-                if (r.ok()) {
-                    keep(op, o.slot(), r);
-                }
+            releaseSlot(op, o.slot());
+            Both<Long, Handle> r = both(op, () -> fs.open(o.path(), o.flags()), () -> model.open(o.path(), o.flags()));
+            if (r.ok()) {
+                keep(op, o.slot(), r);
+            }
         } else if (op instanceof Op.Write o) {
-                if (mh[o.slot()] != null) {
-                    byte[] data = bytes(o.seed(), o.len());
-                    Both<Integer, Void> r = both(op, () -> fs.write(fh[o.slot()], o.offset(), ByteBuffer.wrap(data)), () -> {
-                        model.write(mh[o.slot()], o.offset(), data);
+            if (mh[o.slot()] != null) {
+                byte[] data = bytes(o.seed(), o.len());
+                Both<Integer, Void> r = both(op, () -> fs.write(fh[o.slot()], o.offset(), ByteBuffer.wrap(data)), () -> {
+                    model.write(mh[o.slot()], o.offset(), data);
+                    return null;
+                });
+                if (r.ok() && r.fs() != o.len()) {
+                    throw new AssertionError("op #" + done + " " + op + ": write returned " + r.fs());
+                }
+            }
+        } else if (op instanceof Op.SmallWrites o) {
+            if (mh[o.slot()] != null) {
+                for (Op.Write w : o.expand()) {
+                    byte[] data = bytes(w.seed(), w.len());
+                    Both<Integer, Void> r = both(op, () -> fs.write(fh[o.slot()], w.offset(), ByteBuffer.wrap(data)), () -> {
+                        model.write(mh[o.slot()], w.offset(), data);
                         return null;
                     });
-                    if (r.ok() && r.fs() != o.len()) {
-                        throw new AssertionError("op #" + done + " " + op + ": write returned " + r.fs());
+                    if (!r.ok()) {
+                        break;
                     }
                 }
-        } else if (op instanceof Op.SmallWrites o) {
-                if (mh[o.slot()] != null) {
-                    for (Op.Write w : o.expand()) {
-                        byte[] data = bytes(w.seed(), w.len());
-                        Both<Integer, Void> r = both(op, () -> fs.write(fh[o.slot()], w.offset(), ByteBuffer.wrap(data)), () -> {
-                            model.write(mh[o.slot()], w.offset(), data);
-                            return null;
-                        });
-                        if (!r.ok()) {
-                            break;
-                        }
-                    }
-                }
+            }
         } else if (op instanceof Op.Read o) {
-                if (mh[o.slot()] != null) {
-                    Both<byte[], byte[]> r = both(op, () -> {
-                        ByteBuffer b = ByteBuffer.allocate(o.len());
-                        int n = fs.read(fh[o.slot()], o.offset(), b);
-                        return Arrays.copyOf(b.array(), n);
-                    }, () -> model.read(mh[o.slot()], o.offset(), o.len()));
-                    if (r.ok() && !Arrays.equals(r.fs(), r.model())) {
-                        throw new AssertionError("op #" + done + " " + op + ": read " + r.fs().length + " bytes "
-                                + ReferenceModel.digest(r.fs()) + ", model " + ReferenceModel.digest(r.model())
-                                + " (first difference at " + Arrays.mismatch(r.fs(), r.model()) + ")");
-                    }
+            if (mh[o.slot()] != null) {
+                Both<byte[], byte[]> r = both(op, () -> {
+                    ByteBuffer b = ByteBuffer.allocate(o.len());
+                    int n = fs.read(fh[o.slot()], o.offset(), b);
+                    return Arrays.copyOf(b.array(), n);
+                }, () -> model.read(mh[o.slot()], o.offset(), o.len()));
+                if (r.ok() && !Arrays.equals(r.fs(), r.model())) {
+                    throw new AssertionError("op #" + done + " " + op + ": read " + r.fs().length + " bytes "
+                            + ReferenceModel.digest(r.fs()) + ", model " + ReferenceModel.digest(r.model())
+                            + " (first difference at " + Arrays.mismatch(r.fs(), r.model()) + ")");
                 }
+            }
         } else if (op instanceof Op.Release o) {
             releaseSlot(op, o.slot());
         } else if (op instanceof Op.Fsync o) {
-                if (mh[o.slot()] != null) {
-                    Handle h = mh[o.slot()];
-                    Both<Void, Void> r = both(op, () -> {
-                        fs.fsync(fh[o.slot()], false);
-                        return null;
-                    }, () -> null);
-                    if (r.ok()) {
-                        syncBound = Math.max(syncBound, h.node.lastTouched());
-                    }
+            if (mh[o.slot()] != null) {
+                Handle h = mh[o.slot()];
+                Both<Void, Void> r = both(op, () -> {
+                    fs.fsync(fh[o.slot()], false);
+                    return null;
+                }, () -> null);
+                if (r.ok()) {
+                    syncBound = Math.max(syncBound, h.node.lastTouched());
                 }
+            }
         } else if (op instanceof Op.Truncate o) {
             both(op, () -> {
                 fs.truncate(o.path(), o.size());
@@ -202,15 +202,15 @@ public final class OpRunner {
                 return null;
             });
         } else if (op instanceof Op.Ftruncate o) {
-                if (mh[o.slot()] != null) {
-                    both(op, () -> {
-                        fs.truncate(fh[o.slot()], o.size());
-                        return null;
-                    }, () -> {
-                        model.ftruncate(mh[o.slot()], o.size());
-                        return null;
-                    });
-                }
+            if (mh[o.slot()] != null) {
+                both(op, () -> {
+                    fs.truncate(fh[o.slot()], o.size());
+                    return null;
+                }, () -> {
+                    model.ftruncate(mh[o.slot()], o.size());
+                    return null;
+                });
+            }
         } else if (op instanceof Op.Rename o) {
             both(op, () -> {
                 fs.rename(o.from(), o.to(), o.noReplace() ? OpenFlags.RENAME_NOREPLACE : 0);
@@ -238,10 +238,10 @@ public final class OpRunner {
                 return null;
             });
         } else if (op instanceof Op.Readlink o) {
-                Both<String, String> r = both(op, () -> fs.readlink(o.path()), () -> model.readlink(o.path()));
-                if (r.ok() && !r.fs().equals(r.model())) {
-                    throw new AssertionError("op #" + done + " " + op + ": readlink " + r.fs() + ", model " + r.model());
-                }
+            Both<String, String> r = both(op, () -> fs.readlink(o.path()), () -> model.readlink(o.path()));
+            if (r.ok() && !r.fs().equals(r.model())) {
+                throw new AssertionError("op #" + done + " " + op + ": readlink " + r.fs() + ", model " + r.model());
+            }
         } else if (op instanceof Op.Chmod o) {
             both(op, () -> {
                 fs.chmod(o.path(), o.perm());
@@ -251,19 +251,19 @@ public final class OpRunner {
                 return null;
             });
         } else if (op instanceof Op.SetXattr o) {
-                byte[] v = bytes(o.seed(), o.len());
-                both(op, () -> {
-                    fs.setxattr(o.path(), o.name(), v, o.flags());
-                    return null;
-                }, () -> {
-                    model.setxattr(o.path(), o.name(), v, o.flags());
-                    return null;
-                });
+            byte[] v = bytes(o.seed(), o.len());
+            both(op, () -> {
+                fs.setxattr(o.path(), o.name(), v, o.flags());
+                return null;
+            }, () -> {
+                model.setxattr(o.path(), o.name(), v, o.flags());
+                return null;
+            });
         } else if (op instanceof Op.GetXattr o) {
-                Both<byte[], byte[]> r = both(op, () -> fs.getxattr(o.path(), o.name()), () -> model.getxattr(o.path(), o.name()));
-                if (r.ok() && !Arrays.equals(r.fs(), r.model())) {
-                    throw new AssertionError("op #" + done + " " + op + ": getxattr differs");
-                }
+            Both<byte[], byte[]> r = both(op, () -> fs.getxattr(o.path(), o.name()), () -> model.getxattr(o.path(), o.name()));
+            if (r.ok() && !Arrays.equals(r.fs(), r.model())) {
+                throw new AssertionError("op #" + done + " " + op + ": getxattr differs");
+            }
         } else if (op instanceof Op.RemoveXattr o) {
             both(op, () -> {
                 fs.removexattr(o.path(), o.name());
@@ -273,33 +273,33 @@ public final class OpRunner {
                 return null;
             });
         } else if (op instanceof Op.FsyncDir o) {
-                Both<Void, ReferenceModel.Node> r = both(op, () -> {
-                    long dh = fs.opendir(o.path());
-                    try {
-                        fs.fsyncdir(dh, false);
-                    } finally {
-                        fs.releasedir(dh);
-                    }
-                    return null;
-                }, () -> {
-                    ReferenceModel.Node n = model.resolve(o.path());
-                    if (n.type() != FileType.DIRECTORY) {
-                        throw new ModelError(Errno.ENOTDIR, o.path());
-                    }
-                    return n;
-                });
-                if (r.ok()) {
-                    syncBound = Math.max(syncBound, r.model().lastTouched());
+            Both<Void, ReferenceModel.Node> r = both(op, () -> {
+                long dh = fs.opendir(o.path());
+                try {
+                    fs.fsyncdir(dh, false);
+                } finally {
+                    fs.releasedir(dh);
                 }
+                return null;
+            }, () -> {
+                ReferenceModel.Node n = model.resolve(o.path());
+                if (n.type() != FileType.DIRECTORY) {
+                    throw new ModelError(Errno.ENOTDIR, o.path());
+                }
+                return n;
+            });
+            if (r.ok()) {
+                syncBound = Math.max(syncBound, r.model().lastTouched());
+            }
         } else if (op instanceof Op.Crash) {
             throw new IllegalArgumentException("the test handles Crash itself");
         } else if (op instanceof Op.SyncAll) {
-                try {
-                    fs.syncAll();
-                } catch (FsException e) {
-                    throw new AssertionError("op #" + done + " syncAll failed", e);
-                }
-                syncBound = done;
+            try {
+                fs.syncAll();
+            } catch (FsException e) {
+                throw new AssertionError("op #" + done + " syncAll failed", e);
+            }
+            syncBound = done;
         }
     }
 

@@ -45,9 +45,9 @@ public final class Ops {
     }
 
     static Arbitrary<Integer> createFlags() {
-        Arbitrary<Integer> acc = Arbitraries.of(OpenFlags.O_WRONLY, OpenFlags.O_RDWR, OpenFlags.O_RDWR);
+        Arbitrary<Integer> acc = Arbitraries.of(OpenFlags.O_RDONLY, OpenFlags.O_WRONLY, OpenFlags.O_RDWR, OpenFlags.O_RDWR);
         return Combinators.combine(acc, Arbitraries.of(0, OpenFlags.O_EXCL), Arbitraries.of(0, 0, OpenFlags.O_APPEND),
-                Arbitraries.of(0, 0, OpenFlags.O_TRUNC)).as((a, x, app, t) -> a | x | app | t);
+                Arbitraries.of(0, 0, OpenFlags.O_TRUNC)).as((a, x, app, t) -> a | x | app | (a == OpenFlags.O_RDONLY ? 0 : t));
     }
 
     static Arbitrary<String> xattrNames() {
