@@ -83,6 +83,9 @@ public final class LeaseCodec {
         } catch (CharacterCodingException e) {
             throw corrupt(where, "the object is not valid UTF-8 text");
         }
+        if (text.indexOf('\r') >= 0) {
+            throw corrupt(where, "it contains a carriage return (lines must end with LF only)");
+        }
         int firstLf = text.indexOf('\n');
         String first = firstLf < 0 ? text : text.substring(0, firstLf);
         if (!first.startsWith(MAGIC + " ")) {
@@ -93,9 +96,6 @@ public final class LeaseCodec {
         if (!version.equals(Integer.toString(VERSION))) {
             throw corrupt(where, "format version '" + printable(version, 20) + "' is not supported (this pacsfs reads "
                     + "version " + VERSION + "; was it written by a newer pacsfs?)");
-        }
-        if (text.indexOf('\r') >= 0) {
-            throw corrupt(where, "it contains a carriage return (lines must end with LF only)");
         }
         if (!text.endsWith("\n")) {
             throw corrupt(where, "it does not end with a line feed (truncated?)");

@@ -99,8 +99,8 @@ public record LeaseConfig(Duration leaseDuration, Duration renewInterval, Durati
      * e.g. for tests against a real server.
      */
     public LeaseConfig withTimingsScaledTo(Duration newLeaseDuration) {
-        Duration renew = newLeaseDuration.dividedBy(6);
-        Duration retry = renew.dividedBy(5);
+        Duration renew = Duration.ofMillis(newLeaseDuration.toMillis() / 6);
+        Duration retry = Duration.ofMillis(Math.max(1, renew.toMillis() / 5));
         return new LeaseConfig(newLeaseDuration, renew, retry, newLeaseDuration, attempts, hostName);
     }
 
@@ -134,7 +134,7 @@ public record LeaseConfig(Duration leaseDuration, Duration renewInterval, Durati
         }
     }
 
-    /** {@code 60 s}, {@code 250 ms}, {@code 1 h}: readable durations for messages. */
+    /** {@code 60 s}, {@code 250 ms}, {@code 5 min}, {@code 1 h}: readable durations for messages. */
     static String human(Duration d) {
         if (d.isNegative()) {
             return "-" + human(d.negated());
@@ -145,6 +145,9 @@ public record LeaseConfig(Duration leaseDuration, Duration renewInterval, Durati
         long ms = d.toMillis();
         if (ms % 3_600_000 == 0 && ms != 0) {
             return ms / 3_600_000 + " h";
+        }
+        if (ms % 60_000 == 0 && ms >= 120_000) {
+            return ms / 60_000 + " min";
         }
         if (ms % 1000 == 0) {
             return ms / 1000 + " s";
