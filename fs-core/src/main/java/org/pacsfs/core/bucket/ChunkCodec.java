@@ -246,7 +246,13 @@ public final class ChunkCodec {
                 off = 0;
             }
             byte[] out = new byte[rawLength];
-            long n = Zstd.decompressByteArray(out, 0, rawLength, src, off, payloadLength);
+            long n;
+            try {
+                n = Zstd.decompressByteArray(out, 0, rawLength, src, off, payloadLength);
+            } catch (RuntimeException e) { // zstd-jni reports most errors as ZstdException
+                throw new ChunkCorruptException(id, "zstd payload does not decompress to " + rawLength + " bytes: "
+                        + e.getMessage(), e);
+            }
             if (Zstd.isError(n)) {
                 throw new ChunkCorruptException(id, "zstd payload does not decompress to " + rawLength + " bytes: "
                         + Zstd.getErrorName(n));
