@@ -15,7 +15,7 @@ final class DataReader {
     }
 
     /** Fills all of {@code dst} (position 0 .. limit) with the bytes of {@code ino} from {@code offset}. */
-    static void read(WriteLog wal, LocalIndex index, long ino, long offset, ByteBuffer dst) throws FsException {
+    static void read(WriteLog wal, LocalIndex index, ChunkSource chunks, long ino, long offset, ByteBuffer dst) throws FsException {
         int pos = 0;
         int n = dst.limit();
         while (pos < n) {
@@ -27,7 +27,12 @@ final class DataReader {
             int cursor = from;
             for (Extent e : pieces) {
                 zero(dst, pos + (cursor - from), e.start() - cursor);
-                copy(wal, ino, e, dst.duplicate().position(pos + (e.start() - from)).limit(pos + (e.end() - from)));
+                ByteBuffer window = dst.duplicate().position(pos + (e.start() - from)).limit(pos + (e.end() - from));
+                if (e.source() == Extent.SOURCE_CHUNK) {
+                    chunks.read(e.segmentId(), e.position(), e.payloadOffset(), window);
+                } else {
+                    copy(wal, ino, e, window);
+                }
                 cursor = e.end();
             }
             zero(dst, pos + (cursor - from), to - cursor);

@@ -3,19 +3,20 @@ package org.pacsfs.core.fs;
 import java.nio.ByteBuffer;
 
 /**
- * A run of file bytes within one block of a file (see {@link ExtentList}) and where they are stored. Today the only
- * source is a write-log record ({@link #SOURCE_WAL}); the shipping to S3 adds chunk sources, which is why every
- * extent carries its source kind.
+ * A run of file bytes within one block of a file (see {@link ExtentList}) and where they are stored: in a write-log
+ * record ({@link #SOURCE_WAL}, not shipped yet) or in a chunk object in the bucket ({@link #SOURCE_CHUNK}).
  *
  * @param start         first byte, relative to the start of the block
  * @param length        number of bytes
- * @param segmentId     write-log segment of the record holding the bytes
- * @param position      position of that record in its segment
- * @param lsn           LSN of that record: a read checks it, so that a pointer never returns another record's bytes
- * @param payloadOffset where this extent's first byte sits in the record's payload
+ * @param segmentId     WAL: write-log segment of the record holding the bytes; CHUNK: high 8 bytes of the chunk id
+ * @param position      WAL: position of that record in its segment; CHUNK: low 8 bytes of the chunk id
+ * @param lsn           WAL: LSN of that record, checked on every read so that a pointer never returns another
+ *                      record's bytes; CHUNK: 0
+ * @param payloadOffset WAL: where this extent's first byte sits in the record's payload; CHUNK: in the chunk's data
  */
 record Extent(int start, int length, byte source, long segmentId, long position, long lsn, int payloadOffset) {
     static final byte SOURCE_WAL = 1;
+    static final byte SOURCE_CHUNK = 2;
     static final int ENCODED_SIZE = 4 + 4 + 1 + 8 + 8 + 8 + 4;
 
     int end() {

@@ -85,6 +85,15 @@ final class FsRecord {
         return new Write(h, offset, len, inode, dataOffset);
     }
 
+    /** A write record's header, offset, length and inode without the data (as a metadata log segment holds it). */
+    static Write readWriteHeader(ByteBuffer in) {
+        Header h = readHeader(in);
+        long offset = in.getLong();
+        int len = in.getInt();
+        Inode inode = Inode.decode(in);
+        return new Write(h, offset, len, inode, -1);
+    }
+
     private static void putHeader(ByteBuffer b, Header h) {
         b.put(VERSION).putLong(h.timeNs()).putInt(h.uid()).putLong(h.pid());
     }

@@ -12,6 +12,14 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.UUID;
+import org.pacsfs.core.bucket.BucketKeys;
+import org.pacsfs.core.bucket.ChunkCodec;
+import org.pacsfs.core.bucket.Superblock;
+import org.pacsfs.core.bucket.SuperblockException;
+import org.pacsfs.core.lease.Lease;
+import org.pacsfs.core.store.ObjectStore;
+import org.pacsfs.core.store.RetryingObjectStore;
 import org.pacsfs.wal.AppendResult;
 import org.pacsfs.wal.RecordCursor;
 import org.pacsfs.wal.WalRecord;
@@ -55,7 +63,13 @@ public final class LocalFileSystem implements FileSystem {
     private final AtomicLong nextIno;
     private final AtomicBoolean capacityWarned = new AtomicBoolean();
     private volatile RecoveryInfo recovery;
+    private volatile ChunkSource chunkSource = ChunkSource.NONE;
+    private volatile Remote remote;
+    private volatile Flusher flusher;
+    private volatile Lease lease;
     private volatile String failure;
+    /** Set when the lease is lost: changes are refused with EROFS, reads go on. */
+    private volatile String readOnly;
     private volatile boolean closed;
 
     /** What {@link #open} found and did. */
@@ -72,48 +86,112 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     /**
-     * Opens (creating if needed) the filesystem whose state is in {@link FsConfig#stateDirectory()}, recovering from
-     * an unclean stop as described above.
+     * Opens (creating if needed) a filesystem that lives only on local disk (no bucket): the state in
+     * {@link FsConfig#stateDirectory()}, recovered from an unclean stop as described above.
      *
      * @throws FsException.Io if the write-log or the index cannot be opened or the log cannot be replayed
      */
     public static LocalFileSystem open(FsConfig config) throws FsException {
+        return open(config, null);
+    }
+
+    /**
+     * Opens (creating if needed) the filesystem in the bucket described by {@code remote} (null: local only), with
+     * its local state in {@link FsConfig#stateDirectory()}: reads (or creates) the superblock, takes the
+     * single-writer lease, trusts the local index only after a clean shutdown at the bucket's current log head,
+     * otherwise rebuilds it from the bucket's metadata log and then the local write-log records not yet shipped,
+     * and starts shipping.
+     *
+     * @throws FsException.Io naming what failed: bucket unreachable, lease held by another host, a log that does
+     *                        not verify, a state directory of another filesystem, local I/O
+     */
+    public static LocalFileSystem open(FsConfig config, Remote remote) throws FsException {
         long start = System.nanoTime();
         Path indexDir = config.stateDirectory().resolve("index");
         WriteLog wal = null;
         LocalIndex index = null;
+        Lease lease = null;
         try {
+            BucketKeys keys = null;
+            UUID fsId = null;
+            StateIdentity identity = null;
+            ObjectStore mountStore = null;
+            if (remote != null) {
+                // Mount-time reads ride out a brief S3 hiccup, but a mount does not hang forever.
+                mountStore = new RetryingObjectStore(remote.store(), java.time.Duration.ofMinutes(2), remote.ship().maxBackoff());
+                keys = BucketKeys.under(remote.prefix());
+                fsId = Superblock.createOrRead(mountStore, keys, java.time.Clock.systemUTC()).fsId();
+                lease = Lease.acquire(remote.store(), keys.lease(), remote.lease(), remote.takeOver());
+                identity = StateIdentity.loadOrCreate(config.stateDirectory(), fsId);
+            }
             wal = WriteLog.open(config.walConfig());
             Files.createDirectories(indexDir);
             Optional<CleanMarker> marker = CleanMarker.read(indexDir);
-            boolean trusted = marker.isPresent() && marker.get().appliedLsn() == wal.lastLsn();
+            BucketLog.Head head = remote == null ? null : BucketLog.head(mountStore, keys, fsId, identity.walId());
+            long headSeq = head == null ? 0 : head.seq();
+            boolean trusted = marker.isPresent() && marker.get().appliedLsn() == wal.lastLsn() && marker.get().headSeq() == headSeq;
             long replayed = 0;
             if (trusted) {
                 index = LocalIndex.open(indexDir, config.indexSizing(), marker.get());
             } else {
                 index = LocalIndex.createEmpty(indexDir, config.indexSizing());
-                replayed = replay(wal, index);
+                if (remote != null) {
+                    head = BucketLog.replay(mountStore, keys, fsId, identity.walId(), index);
+                }
+                replayed = replay(wal, index, head == null ? 1 : head.ourShippedLsn() + 1);
+            }
+            if (head != null && head.foreignAfterUs() && wal.lastLsn() > head.ourShippedLsn()) {
+                throw new IllegalStateException("another writer committed to the bucket after this machine's last shipment, while "
+                        + (wal.lastLsn() - head.ourShippedLsn()) + " local changes were not shipped: the lease was taken over. "
+                        + "Move the state directory aside (it keeps those changes) and mount with an empty one");
             }
             CleanMarker.remove(indexDir);
             LocalFileSystem fs = new LocalFileSystem(config, wal, index, indexDir);
+            if (remote != null) {
+                fs.attachRemote(remote, keys, fsId, identity.walId(), head, lease);
+            }
             fs.ensureRoot();
             int orphans = fs.deleteOrphans();
             RecoveryInfo info = new RecoveryInfo(trusted, replayed, orphans, (System.nanoTime() - start) / 1_000_000);
-            LOG.info("filesystem in {} opened: index {}, {} records replayed, {} orphans deleted, {} ms",
-                    config.stateDirectory(), trusted ? "trusted (clean shutdown)" : "rebuilt from the write-log",
-                    replayed, orphans, info.millis());
+            LOG.info("filesystem in {} opened{}: index {}, {} records replayed, {} orphans deleted, {} ms",
+                    config.stateDirectory(), remote == null ? "" : " on " + remote.store().location(),
+                    trusted ? "trusted (clean shutdown)" : "rebuilt", replayed, orphans, info.millis());
             fs.recovery = info;
+            if (fs.flusher != null) {
+                fs.flusher.start();
+            }
             return fs;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | SuperblockException e) {
             if (index != null) {
                 index.closeQuietly();
             }
             closeQuietly(wal);
+            if (lease != null) {
+                lease.close();
+            }
             if (e instanceof WriteLogException w && w.getMessage() != null && w.getMessage().contains("already open")) {
                 throw new FsException.Io(w.getMessage(), w);
             }
-            throw new FsException.Io("cannot open the filesystem state in " + config.stateDirectory() + ": " + e, e);
+            throw new FsException.Io("cannot open the filesystem (state in " + config.stateDirectory()
+                    + (remote == null ? "" : ", bucket " + remote.store().location()) + "): " + e.getMessage(), e);
         }
+    }
+
+    private void attachRemote(Remote remote, BucketKeys keys, UUID fsId, UUID walId, BucketLog.Head head, Lease lease) throws WriteLogException {
+        ChunkCodec codec = new ChunkCodec();
+        ChunkReader reader = new ChunkReader(remote.store(), keys, codec, index, remote.chunkCacheBytes());
+        this.chunkSource = reader;
+        this.remote = remote;
+        this.lease = lease;
+        if (head.ourShippedLsn() > 0) {
+            wal.release(head.ourShippedLsn());
+        }
+        this.flusher = new Flusher(this, wal, index, remote.store(), keys, codec, reader, remote.ship(), fsId, walId, head);
+        lease.addLostListener(e -> {
+            readOnly = "the single-writer lease was taken over by another host (" + e.getMessage() + "); this mount is read-only. "
+                    + "Unshipped changes stay in the local write-log";
+            LOG.error(readOnly);
+        });
     }
 
     /** What the last open found: whether the index was trusted, how much was replayed. */
@@ -121,12 +199,19 @@ public final class LocalFileSystem implements FileSystem {
         return recovery;
     }
 
-    private static long replay(WriteLog wal, LocalIndex index) throws WriteLogException {
-        if (wal.lastLsn() == 0) {
+    /** Points extents of a shipped write at its chunk (see {@link LocalIndex#repoint}). */
+    void repoint(long ino, long fileOffset, int length, long lsn, int dataOffset, long idHi, long idLo, int chunkOffset) {
+        try (LockTable.Held l = locks.write(ino)) {
+            index.repoint(ino, fileOffset, length, lsn, dataOffset, idHi, idLo, chunkOffset);
+        }
+    }
+
+    private static long replay(WriteLog wal, LocalIndex index, long from) throws WriteLogException {
+        if (wal.lastLsn() < from) {
             return 0;
         }
         long n = 0;
-        try (RecordCursor cursor = wal.readFrom(1)) {
+        try (RecordCursor cursor = wal.readFrom(from)) {
             while (cursor.next()) {
                 WalRecord r = cursor.record();
                 ByteBuffer payload = r.payload();
@@ -639,7 +724,7 @@ public final class LocalFileSystem implements FileSystem {
                 return 0;
             }
             int n = (int) Math.min(dst.remaining(), in.size() - offset);
-            DataReader.read(wal, index, in.ino(), offset, dst.slice().limit(n));
+            DataReader.read(wal, index, chunkSource, in.ino(), offset, dst.slice().limit(n));
             dst.position(dst.position() + n);
             return n;
         }
@@ -702,7 +787,7 @@ public final class LocalFileSystem implements FileSystem {
         long start = block << ExtentList.BLOCK_SHIFT;
         int len = (int) Math.min(ExtentList.BLOCK_SIZE, in.size() - start);
         ByteBuffer data = ByteBuffer.allocate(len);
-        DataReader.read(wal, index, ino, start, data);
+        DataReader.read(wal, index, chunkSource, ino, start, data);
         ByteBuffer payload = FsRecord.write(header(Caller.UNKNOWN), in, start, data);
         AppendResult r = append(FsRecord.TYPE_WRITE, payload);
         FsRecord.Write w = new FsRecord.Write(null, start, len, in, payload.limit() - len);
@@ -790,6 +875,12 @@ public final class LocalFileSystem implements FileSystem {
             wal.sync(lsn);
         } catch (WriteLogException e) {
             throw new FsException.Io("fsync failed: the write-log could not be forced: " + e.getMessage(), e);
+        }
+        Flusher f = flusher;
+        if (f != null && remote.ship().durability() == ShipConfig.Durability.REMOTE
+                && !f.awaitShipped(lsn, remote.ship().drainTimeout().toNanos())) {
+            throw new FsException.Io("fsync (durability remote): the data was not committed in the bucket within "
+                    + remote.ship().drainTimeout() + "; it is durable in the local write-log", null);
         }
     }
 
@@ -951,18 +1042,73 @@ public final class LocalFileSystem implements FileSystem {
         for (long fh : handles.openFileHandles()) {
             release(fh);
         }
+        boolean drained = drain();
         closed = true;
         try {
             wal.sync(wal.lastLsn());
+            if (flusher != null) {
+                flusher.close();
+            }
             index.closeAndForce();
             if (failure == null) {
-                new CleanMarker(wal.lastLsn(), index.bytesStored.get(), index.inodeCount.get(), index.maxIno.get()).write(indexDir);
+                long headSeq = flusher == null ? 0 : flusher.headSeq();
+                new CleanMarker(wal.lastLsn(), index.bytesStored.get(), index.inodeCount.get(), index.maxIno.get(), headSeq).write(indexDir);
             }
             wal.close();
         } catch (IOException e) {
             index.closeQuietly();
             closeQuietly(wal);
             throw new FsException.Io("clean shutdown of " + config.stateDirectory() + " failed (the next open rebuilds the index): " + e, e);
+        } finally {
+            if (lease != null) {
+                if (drained) {
+                    lease.release();
+                } else {
+                    lease.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * Ships everything to the bucket within the drain timeout. Returns false if it could not (the changes stay in
+     * the local write-log and are shipped by the next mount; the lease is then kept, not released, so that no other
+     * host takes over a filesystem whose newest changes are here).
+     */
+    private boolean drain() {
+        if (flusher == null) {
+            return true;
+        }
+        try {
+            boolean done = flusher.awaitShipped(wal.lastLsn(), remote.ship().drainTimeout().toNanos());
+            if (!done) {
+                LOG.warn("unmount: {} changes could not be shipped to {} within {}; they stay in the local write-log "
+                        + "and the lease is kept", wal.lastLsn() - flusher.shippedLsn(), remote.store().location(), remote.ship().drainTimeout());
+            }
+            return done;
+        } catch (FsException e) {
+            LOG.warn("unmount: shipping stopped ({}); unshipped changes stay in the local write-log", e.getMessage());
+            return false;
+        }
+    }
+
+    /** Status figures of the shipping side (zeros without a bucket). */
+    public record ShipStatus(long lastLsn, long shippedLsn, long headSeq, long bytesUploaded, long putRequests,
+                             long retries, String failure) {
+    }
+
+    public ShipStatus shipStatus() {
+        Flusher f = flusher;
+        if (f == null) {
+            return new ShipStatus(wal.lastLsn(), 0, 0, 0, 0, 0, null);
+        }
+        return new ShipStatus(wal.lastLsn(), f.shippedLsn(), f.headSeq(), f.bytesUploaded(), f.putRequests(), f.retries(), f.failure());
+    }
+
+    /** Ships everything logged so far and waits for the commit (tests, and {@code --durability=remote}). */
+    public void flushToBucket(java.time.Duration timeout) throws FsException {
+        if (flusher != null && !flusher.awaitShipped(wal.lastLsn(), timeout.toNanos())) {
+            throw new FsException.Io("shipping to the bucket did not finish within " + timeout, null);
         }
     }
 
@@ -973,8 +1119,14 @@ public final class LocalFileSystem implements FileSystem {
      */
     public void crashForTesting() {
         closed = true;
+        if (flusher != null) {
+            flusher.close();
+        }
         index.closeQuietly();
         closeQuietly(wal);
+        if (lease != null) {
+            lease.close();
+        }
     }
 
     // ------------------------------------------------------------------ logging a change
@@ -992,8 +1144,16 @@ public final class LocalFileSystem implements FileSystem {
         if (failure != null) {
             throw new FsException.Io("the filesystem stopped accepting changes: " + failure, null);
         }
+        if (readOnly != null) {
+            throw new FsException.Denied(Errno.EROFS, readOnly);
+        }
         try {
-            return wal.append(type, payload);
+            AppendResult r = wal.append(type, payload);
+            Flusher f = flusher;
+            if (f != null) {
+                f.appended(payload.limit());
+            }
+            return r;
         } catch (org.pacsfs.wal.WriteLogFullException e) {
             throw new FsException.NoSpace("the local write-log is full (" + e.getMessage() + ")", e);
         } catch (org.pacsfs.wal.WriteLogReadOnlyException e) {

@@ -28,7 +28,7 @@ import net.openhft.chronicle.map.ChronicleMapBuilder;
  * locks (LocalFileSystem), which is also what makes the live apply order equal the log order for every key.
  */
 final class LocalIndex implements AutoCloseable {
-    static final String[] FILES = {"inodes.cm", "dentries.cm", "dirlist.cm", "dirmeta.cm", "extents.cm", "xattrs.cm"};
+    static final String[] FILES = {"inodes.cm", "dentries.cm", "dirlist.cm", "dirmeta.cm", "extents.cm", "xattrs.cm", "chunks.cm"};
     /** A directory whose listing has more holes than this and than live entries is renumbered. */
     private static final int COMPACT_MIN_HOLES = 64;
 
@@ -39,6 +39,7 @@ final class LocalIndex implements AutoCloseable {
     private final ChronicleMap<Long, byte[]> dirmeta;
     private final ChronicleMap<byte[], byte[]> extents;
     private final ChronicleMap<Long, byte[]> xattrs;
+    private final ChronicleMap<byte[], byte[]> chunks;
     private final Set<Long> orphans = ConcurrentHashMap.newKeySet();
     final AtomicLong bytesStored = new AtomicLong();
     final AtomicLong inodeCount = new AtomicLong();
@@ -54,6 +55,7 @@ final class LocalIndex implements AutoCloseable {
         dirmeta = longMap("dirmeta", sizing, 16).createPersistedTo(file(3));
         extents = bytesMap("extents", sizing, 16, 3 + 2 * Extent.ENCODED_SIZE, 2).createPersistedTo(file(4));
         xattrs = longMap("xattrs", sizing, 64).createPersistedTo(file(5));
+        chunks = bytesMap("chunks", sizing, 16, 96, 1).createPersistedTo(file(6));
     }
 
     /** Opens the index files in {@code dir} as they are (trusted after a clean shutdown). */
@@ -167,6 +169,15 @@ final class LocalIndex implements AutoCloseable {
      *         extents, or -1
      */
     long applyWrite(FsRecord.Write w, long segmentId, long position, long lsn) {
+        return applyData(w, Extent.SOURCE_WAL, segmentId, position, lsn, w.dataOffset(), lsn);
+    }
+
+    /** Applies a shipped write whose bytes are at {@code chunkOffset} of chunk ({@code idHi}, {@code idLo}). */
+    void applyChunkWrite(FsRecord.Write w, long idHi, long idLo, int chunkOffset) {
+        applyData(w, Extent.SOURCE_CHUNK, idHi, idLo, 0, chunkOffset, 0);
+    }
+
+    private long applyData(FsRecord.Write w, byte source, long a, long b, long extentLsn, int base, long inodeLsn) {
         long off = w.offset();
         long fragmented = -1;
         int done = 0;
@@ -174,7 +185,7 @@ final class LocalIndex implements AutoCloseable {
             long block = (off + done) >>> ExtentList.BLOCK_SHIFT;
             int inBlock = (int) ((off + done) & (ExtentList.BLOCK_SIZE - 1));
             int n = Math.min(w.length() - done, ExtentList.BLOCK_SIZE - inBlock);
-            Extent e = new Extent(inBlock, n, Extent.SOURCE_WAL, segmentId, position, lsn, w.dataOffset() + done);
+            Extent e = new Extent(inBlock, n, source, a, b, extentLsn, base + done);
             byte[] key = blockKey(w.inode().ino(), block);
             ExtentList list = ExtentList.fromBytes(extents.get(key)).overwrite(e);
             extents.put(key, list.toBytes());
@@ -183,8 +194,51 @@ final class LocalIndex implements AutoCloseable {
             }
             done += n;
         }
-        putInode(w.inode().withLsn(lsn));
+        putInode(w.inode().withLsn(inodeLsn));
         return fragmented;
+    }
+
+    /**
+     * After the write with LSN {@code lsn} (data at {@code dataOffset} of its record) was shipped to chunk
+     * ({@code idHi}, {@code idLo}) at {@code chunkOffset}: the extents still pointing at that record now point at
+     * the chunk, so the record can be released. Extents since overwritten or truncated are left alone.
+     * Caller holds the inode's write lock.
+     */
+    void repoint(long ino, long fileOffset, int length, long lsn, int dataOffset, long idHi, long idLo, int chunkOffset) {
+        long firstBlock = fileOffset >>> ExtentList.BLOCK_SHIFT;
+        long lastBlock = (fileOffset + length - 1) >>> ExtentList.BLOCK_SHIFT;
+        for (long block = firstBlock; length > 0 && block <= lastBlock; block++) {
+            byte[] key = blockKey(ino, block);
+            byte[] v = extents.get(key);
+            if (v == null) {
+                continue;
+            }
+            List<Extent> out = new ArrayList<>();
+            boolean changed = false;
+            for (Extent x : ExtentList.fromBytes(v).extents()) {
+                if (x.source() == Extent.SOURCE_WAL && x.lsn() == lsn) {
+                    out.add(new Extent(x.start(), x.length(), Extent.SOURCE_CHUNK, idHi, idLo, 0, chunkOffset + (x.payloadOffset() - dataOffset)));
+                    changed = true;
+                } else {
+                    out.add(x);
+                }
+            }
+            if (changed) {
+                extents.put(key, new ExtentList(out).toBytes());
+            }
+        }
+    }
+
+    void putChunkRef(long idHi, long idLo, byte[] ref) {
+        chunks.put(chunkKey(idHi, idLo), ref);
+    }
+
+    byte[] chunkRef(long idHi, long idLo) {
+        return chunks.get(chunkKey(idHi, idLo));
+    }
+
+    private static byte[] chunkKey(long hi, long lo) {
+        return ByteBuffer.allocate(16).putLong(hi).putLong(lo).array();
     }
 
     private void putInode(Inode in) {
@@ -347,7 +401,7 @@ final class LocalIndex implements AutoCloseable {
 
     /** Closes the maps without forcing anything (a crash, or before a rebuild). */
     void closeQuietly() {
-        for (ChronicleMap<?, ?> m : List.of(inodes, dentries, dirlist, dirmeta, extents, xattrs)) {
+        for (ChronicleMap<?, ?> m : List.of(inodes, dentries, dirlist, dirmeta, extents, xattrs, chunks)) {
             if (m.isOpen()) {
                 m.close();
             }

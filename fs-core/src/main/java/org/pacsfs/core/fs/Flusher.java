@@ -1,0 +1,397 @@
+package org.pacsfs.core.fs;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.pacsfs.core.bucket.BucketKeys;
+import org.pacsfs.core.bucket.ChunkCodec;
+import org.pacsfs.core.bucket.ChunkId;
+import org.pacsfs.core.bucket.ChunkRef;
+import org.pacsfs.core.bucket.EncodedChunk;
+import org.pacsfs.core.store.ObjectStore;
+import org.pacsfs.core.store.ObjectStoreException;
+import org.pacsfs.core.store.PutCondition;
+import org.pacsfs.wal.RecordCursor;
+import org.pacsfs.wal.WalRecord;
+import org.pacsfs.wal.WriteLog;
+import org.pacsfs.wal.WriteLogException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ships the write-log to the bucket, in LSN order, on one background thread.
+ *
+ * <p>One batch: read the records after the last shipped LSN; cut the file data of write records into chunks (data
+ * of several files packed together, up to {@link ShipConfig#maxChunkBytes()}); upload the chunks in parallel
+ * (If-None-Match); then write the next metadata log segment with If-None-Match — the commit. Only then are extents
+ * repointed from the log to the chunks and the log released up to the batch's last LSN. Transient S3 errors are
+ * retried forever with capped exponential backoff (the bytes are safe in the log); a permanent error stops the
+ * flusher loudly and leaves everything in the log.
+ *
+ * <p>Every write-log record becomes exactly one operation of the segment, so operation i of a segment has LSN
+ * {@code walLsnFirst + i}.
+ */
+final class Flusher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
+
+    private final LocalFileSystem fs;
+    private final WriteLog wal;
+    private final LocalIndex index;
+    private final ObjectStore store;
+    private final BucketKeys keys;
+    private final ChunkCodec codec;
+    private final ChunkReader reader;
+    private final ShipConfig config;
+    private final UUID fsId;
+    private final UUID walId;
+    private final ExecutorService uploads;
+    private final Thread thread;
+    private final Object monitor = new Object();
+    /** Bytes of file data appended but not yet shipped (approximate: drives batching only). */
+    private final AtomicLong pendingBytes = new AtomicLong();
+    private final AtomicLong bytesUploaded = new AtomicLong();
+    private final AtomicLong putRequests = new AtomicLong();
+    private final AtomicLong retries = new AtomicLong();
+
+    private volatile long shippedLsn;
+    private volatile long headSeq;
+    private volatile byte[] headSha;
+    private volatile long firstPendingNanos;
+    private volatile boolean urgent;
+    private volatile boolean running = true;
+    private volatile String failure;
+
+    Flusher(LocalFileSystem fs, WriteLog wal, LocalIndex index, ObjectStore store, BucketKeys keys, ChunkCodec codec,
+            ChunkReader reader, ShipConfig config, UUID fsId, UUID walId, BucketLog.Head head) {
+        this.fs = fs;
+        this.wal = wal;
+        this.index = index;
+        this.store = store;
+        this.keys = keys;
+        this.codec = codec;
+        this.reader = reader;
+        this.config = config;
+        this.fsId = fsId;
+        this.walId = walId;
+        this.shippedLsn = head.ourShippedLsn();
+        this.headSeq = head.seq();
+        this.headSha = head.sha256();
+        this.uploads = Executors.newFixedThreadPool(config.uploadParallelism(), r -> {
+            Thread t = new Thread(r, "pacsfs-upload");
+            t.setDaemon(true);
+            return t;
+        });
+        this.thread = new Thread(this::run, "pacsfs-flusher");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Called after every append: wakes the flusher when a batch is full. */
+    void appended(long dataBytes) {
+        if (firstPendingNanos == 0) {
+            firstPendingNanos = System.nanoTime();
+        }
+        if (pendingBytes.addAndGet(dataBytes) >= config.batchBytes()) {
+            wake();
+        }
+    }
+
+    long shippedLsn() {
+        return shippedLsn;
+    }
+
+    long headSeq() {
+        return headSeq;
+    }
+
+    String failure() {
+        return failure;
+    }
+
+    long bytesUploaded() {
+        return bytesUploaded.get();
+    }
+
+    long putRequests() {
+        return putRequests.get();
+    }
+
+    long retries() {
+        return retries.get();
+    }
+
+    /**
+     * Waits until everything up to {@code lsn} is committed in the bucket, shipping at once.
+     *
+     * @return false if the timeout passed first
+     * @throws FsException.Io if the flusher stopped on a permanent error
+     */
+    boolean awaitShipped(long lsn, long timeoutNanos) throws FsException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (shippedLsn < lsn) {
+            if (failure != null) {
+                throw new FsException.Io("shipping to the bucket stopped: " + failure, null);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            urgent = true;
+            wake();
+            synchronized (monitor) {
+                if (shippedLsn < lsn && failure == null) {
+                    try {
+                        monitor.wait(Math.max(1, Math.min(100, left / 1_000_000)));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new FsException.Io("interrupted while waiting for the bucket", e);
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    private void wake() {
+        synchronized (monitor) {
+            monitor.notifyAll();
+        }
+    }
+
+    private void run() {
+        Backoff idle = new Backoff(config.initialBackoff(), config.maxBackoff());
+        while (running) {
+            try {
+                if (!due()) {
+                    synchronized (monitor) {
+                        if (running && !due()) {
+                            monitor.wait(50);
+                        }
+                    }
+                    continue;
+                }
+                shipBatch();
+                idle.reset();
+            } catch (InterruptedException e) {
+                return;
+            } catch (PermanentFailure e) {
+                failure = e.getMessage();
+                LOG.error("shipping to {} stopped: {}. Everything not shipped stays in the local write-log; fix the cause and remount.",
+                        store.location(), e.getMessage(), e.getCause());
+                wake();
+                return;
+            } catch (RuntimeException | WriteLogException | FsException e) {
+                LOG.error("shipping batch failed, retrying: {}", e.toString(), e);
+                pause(idle.nextDelayNanos());
+            }
+        }
+    }
+
+    private boolean due() {
+        if (wal.lastLsn() <= shippedLsn) {
+            return false;
+        }
+        if (urgent || pendingBytes.get() >= config.batchBytes()) {
+            return true;
+        }
+        long first = firstPendingNanos;
+        return first == 0 || System.nanoTime() - first >= config.flushDelay().toNanos();
+    }
+
+    /** A planned write: the record's data and where it goes. */
+    private record Placement(long ino, long offset, int length, long lsn, int dataOffset, int chunk, int chunkOffset) {
+    }
+
+    private void shipBatch() throws WriteLogException, InterruptedException, FsException {
+        urgent = false;
+        long from = shippedLsn + 1;
+        long until = wal.lastLsn();
+        // Ship only what is durable locally: after a power loss the local log must still hold everything the
+        // bucket has from it, or new records would reuse LSNs the bucket already names.
+        wal.sync(until);
+        firstPendingNanos = 0;
+        List<MetaSegment.Op> ops = new ArrayList<>();
+        List<Placement> placements = new ArrayList<>();
+        List<ByteBuffer> chunks = new ArrayList<>();
+        ByteBuffer current = null;
+        long dataBytes = 0;
+        long last = shippedLsn;
+        try (RecordCursor cursor = wal.readFrom(from)) {
+            while (last < until && dataBytes < config.maxSegmentBytes() && cursor.next()) {
+                WalRecord r = cursor.record();
+                last = r.lsn();
+                ByteBuffer p = r.payload();
+                if (r.type() == FsRecord.TYPE_MUTATIONS) {
+                    ops.add(new MetaSegment.Op(MetaSegment.OP_MUTATIONS, bytes(p, 0, p.limit()), -1, 0));
+                    continue;
+                }
+                FsRecord.Write w = FsRecord.readWrite(p.duplicate());
+                if (current == null || current.remaining() < w.length()) {
+                    current = ByteBuffer.allocate(config.maxChunkBytes());
+                    chunks.add(current);
+                }
+                int at = current.position();
+                current.put(p.duplicate().position(w.dataOffset()).limit(w.dataOffset() + w.length()));
+                placements.add(new Placement(w.inode().ino(), w.offset(), w.length(), r.lsn(), w.dataOffset(), chunks.size() - 1, at));
+                ops.add(new MetaSegment.Op(MetaSegment.OP_CHUNK_WRITE, bytes(p, 0, w.dataOffset()), chunks.size() - 1, at));
+                dataBytes += w.length();
+            }
+        }
+        if (last < from) {
+            return;
+        }
+        List<ChunkRef> refs = upload(chunks);
+        List<byte[]> encodedRefs = new ArrayList<>(refs.size());
+        for (ChunkRef ref : refs) {
+            ByteBuffer b = ByteBuffer.allocate(ChunkRef.ENCODED_SIZE);
+            ref.encode(b);
+            encodedRefs.add(b.array());
+        }
+        MetaSegment seg = new MetaSegment(headSeq + 1, headSha, fsId, walId, from, last, System.currentTimeMillis() * 1_000_000L,
+                encodedRefs, ops);
+        byte[] encoded = seg.encode();
+        commitSegment(seg.seq(), encoded);
+        for (int i = 0; i < refs.size(); i++) {
+            ChunkId id = refs.get(i).id();
+            index.putChunkRef(ChunkReader.hi(id), ChunkReader.lo(id), encodedRefs.get(i));
+            reader.offer(id, chunks.get(i).flip());
+        }
+        for (Placement pl : placements) {
+            ChunkId id = refs.get(pl.chunk).id();
+            fs.repoint(pl.ino, pl.offset, pl.length, pl.lsn, pl.dataOffset, ChunkReader.hi(id), ChunkReader.lo(id), pl.chunkOffset);
+        }
+        headSeq = seg.seq();
+        headSha = MetaSegment.sha256(encoded);
+        shippedLsn = last;
+        pendingBytes.addAndGet(-dataBytes);
+        if (pendingBytes.get() < 0) {
+            pendingBytes.set(0);
+        }
+        if (wal.lastLsn() > shippedLsn && firstPendingNanos == 0) {
+            firstPendingNanos = System.nanoTime();
+        }
+        wal.release(last);
+        wake();
+        LOG.debug("shipped LSN {}..{} as segment {} with {} chunks ({} data bytes)", from, last, seg.seq(), refs.size(), dataBytes);
+    }
+
+    private List<ChunkRef> upload(List<ByteBuffer> chunks) throws InterruptedException {
+        List<Future<ChunkRef>> futures = new ArrayList<>(chunks.size());
+        for (ByteBuffer c : chunks) {
+            ByteBuffer raw = c.duplicate().flip();
+            futures.add(uploads.submit(() -> {
+                EncodedChunk enc = codec.encode(ChunkId.random(), raw);
+                putWithRetry(keys.chunk(enc.id()), enc.stored(), null);
+                return enc.ref();
+            }));
+        }
+        List<ChunkRef> refs = new ArrayList<>(chunks.size());
+        for (Future<ChunkRef> f : futures) {
+            try {
+                refs.add(f.get());
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof PermanentFailure p) {
+                    throw p;
+                }
+                throw new IllegalStateException("chunk upload failed: " + cause, cause);
+            }
+        }
+        return refs;
+    }
+
+    private void commitSegment(long seq, byte[] encoded) throws InterruptedException {
+        putWithRetry(keys.logSegment(seq), ByteBuffer.wrap(encoded), encoded);
+    }
+
+    /**
+     * PUT with If-None-Match, retried forever on transient errors. If the object already exists, an earlier attempt
+     * whose response was lost may have written it: for a segment ({@code expected} given) the content must be ours,
+     * otherwise another writer committed this position and we stop; a chunk's id is unique, so it is ours.
+     */
+    private void putWithRetry(String key, ByteBuffer body, byte[] expected) throws InterruptedException {
+        Backoff backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
+        while (true) {
+            try {
+                putRequests.incrementAndGet();
+                store.put(key, body.duplicate(), PutCondition.ifNoneMatch());
+                bytesUploaded.addAndGet(body.remaining());
+                return;
+            } catch (ObjectStoreException.PreconditionFailed e) {
+                if (expected == null) {
+                    return;
+                }
+                byte[] there = store.get(key).bytes();
+                if (Arrays.equals(there, expected)) {
+                    return;
+                }
+                throw new PermanentFailure("metadata log segment " + key + " was written by another writer: this mount "
+                        + "no longer owns the filesystem (lease taken over?)", e);
+            } catch (ObjectStoreException.Transient e) {
+                retries.incrementAndGet();
+                long delay = backoff.nextDelayNanos();
+                if (backoff.attempts() == 1 || backoff.attempts() % 20 == 0) {
+                    LOG.warn("S3 PUT of {} failed transiently ({}); retrying (attempt {}), data is safe in the write-log",
+                            key, e.getMessage(), backoff.attempts());
+                }
+                pause(delay);
+                if (!running) {
+                    throw new InterruptedException("flusher stopped");
+                }
+            } catch (ObjectStoreException.Permanent | ObjectStoreException.NotFound e) {
+                throw new PermanentFailure("S3 refused " + key + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Waits without interrupting anything: an interrupt of a thread inside FileChannel I/O closes the channel, and
+     * this thread reads the write-log.
+     */
+    private void pause(long nanos) {
+        synchronized (monitor) {
+            if (running) {
+                try {
+                    monitor.wait(Math.max(1, nanos / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer p, int from, int to) {
+        byte[] b = new byte[to - from];
+        p.duplicate().position(from).limit(to).get(b);
+        return b;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        wake();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        uploads.shutdownNow();
+    }
+
+    /** The flusher cannot go on without an operator (access denied, bucket gone, another writer). */
+    static final class PermanentFailure extends RuntimeException {
+        PermanentFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

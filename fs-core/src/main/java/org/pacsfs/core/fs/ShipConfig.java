@@ -1,0 +1,80 @@
+package org.pacsfs.core.fs;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How the flusher ships the write-log to the bucket. Immutable and validated: invalid values are rejected with a
+ * message naming the option and the accepted range. Start from {@link #defaults()}.
+ *
+ * @param maxChunkBytes      largest chunk of file data. Default 4 MiB; range 128 KiB .. 64 MiB.
+ * @param minChunkBytes      chunks smaller than this at the tail of a growing file are rewritten merged with later
+ *                           appends. Default 128 KiB; range 4 KiB .. maxChunkBytes.
+ * @param batchBytes         ship as soon as this much file data is waiting. Default 16 MiB; range 128 KiB .. 1 GiB.
+ * @param flushDelay         otherwise ship when the oldest waiting change is this old (the growing tail of a file
+ *                           waits for more bytes meanwhile). Default 2 s; range 0 .. 10 min.
+ * @param maxSegmentBytes    most file data shipped under one metadata log segment. Default 64 MiB; at least
+ *                           maxChunkBytes.
+ * @param uploadParallelism  chunk PUTs in flight. Default 8; range 1 .. 256.
+ * @param initialBackoff     first retry delay after a transient S3 error. Default 100 ms; range 1 ms .. 1 min.
+ * @param maxBackoff         cap of the exponential backoff (so shipping resumes promptly when S3 returns). Default
+ *                           5 s; range initialBackoff .. 10 min.
+ * @param durability         {@link Durability#LOCAL} (fsync = the local write-log is forced; default) or
+ *                           {@link Durability#REMOTE} (fsync also waits until the data is committed in the bucket).
+ * @param drainTimeout       how long a clean unmount waits for everything to be shipped. Default 5 min; 0 .. 1 day.
+ */
+public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, Duration flushDelay, long maxSegmentBytes,
+                         int uploadParallelism, Duration initialBackoff, Duration maxBackoff, Durability durability,
+                         Duration drainTimeout) {
+
+    /** What fsync waits for. */
+    public enum Durability { LOCAL, REMOTE }
+
+    public ShipConfig {
+        Objects.requireNonNull(flushDelay, "flushDelay");
+        Objects.requireNonNull(initialBackoff, "initialBackoff");
+        Objects.requireNonNull(maxBackoff, "maxBackoff");
+        Objects.requireNonNull(durability, "durability");
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+        range("maxChunkBytes", maxChunkBytes, 128 << 10, 64 << 20);
+        range("minChunkBytes", minChunkBytes, 4 << 10, maxChunkBytes);
+        range("batchBytes", batchBytes, 128 << 10, 1L << 30);
+        range("flushDelay (ms)", flushDelay.toMillis(), 0, Duration.ofMinutes(10).toMillis());
+        range("maxSegmentBytes", maxSegmentBytes, maxChunkBytes, 1L << 34);
+        range("uploadParallelism", uploadParallelism, 1, 256);
+        range("initialBackoff (ms)", initialBackoff.toMillis(), 1, 60_000);
+        range("maxBackoff (ms)", maxBackoff.toMillis(), initialBackoff.toMillis(), Duration.ofMinutes(10).toMillis());
+        range("drainTimeout (ms)", drainTimeout.toMillis(), 0, Duration.ofDays(1).toMillis());
+    }
+
+    public static ShipConfig defaults() {
+        return new ShipConfig(4 << 20, 128 << 10, 16L << 20, Duration.ofSeconds(2), 64L << 20, 8,
+                Duration.ofMillis(100), Duration.ofSeconds(5), Durability.LOCAL, Duration.ofMinutes(5));
+    }
+
+    public ShipConfig withFlushDelay(Duration v) {
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, v, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout);
+    }
+
+    public ShipConfig withBackoff(Duration initial, Duration max) {
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initial, max, durability, drainTimeout);
+    }
+
+    public ShipConfig withDurability(Durability v) {
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, v, drainTimeout);
+    }
+
+    public ShipConfig withDrainTimeout(Duration v) {
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, v);
+    }
+
+    public ShipConfig withBatchBytes(long v) {
+        return new ShipConfig(maxChunkBytes, minChunkBytes, v, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout);
+    }
+
+    private static void range(String name, long v, long min, long max) {
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", was " + v);
+        }
+    }
+}
