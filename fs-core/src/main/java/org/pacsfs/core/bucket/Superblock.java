@@ -32,8 +32,8 @@ import org.pacsfs.core.store.PutCondition;
  *   "magic": "pacsfs",
  *   "formatVersion": 1,
  *   "fsId": "0b6f3c1e-8d0a-4f57-9a53-2a8f0f7f4c11",
- *   "createdAt": "2025-06-01T12:00:00.000Z",
- *   "checksum": "crc32c:1a2b3c4d"
+ *   "createdAt": "2025-06-01T12:00:00.123Z",
+ *   "checksum": "crc32c:d4bc9d21"
  * }
  * </pre>
  *

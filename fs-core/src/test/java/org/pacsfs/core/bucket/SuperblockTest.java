@@ -68,6 +68,8 @@ class SuperblockTest {
                 + "  \"createdAt\": \"" + created + "\",\n"
                 + "  \"checksum\": \"" + crc("pacsfs\n1\n" + ID + "\n" + created) + "\"\n"
                 + "}\n");
+        // the example in docs/FORMAT.md
+        assertThat(text).contains("\"checksum\": \"crc32c:d4bc9d21\"");
     }
 
     @Test
