@@ -119,6 +119,10 @@ final class BucketLog {
         for (MetaSegment.Op op : seg.ops()) {
             if (op.type() == MetaSegment.OP_MUTATIONS) {
                 index.apply(FsRecord.readMutations(ByteBuffer.wrap(op.body())), 0);
+            } else if (op.type() == MetaSegment.OP_CHUNK_REWRITE) {
+                ByteBuffer b = ByteBuffer.wrap(op.body());
+                ChunkId id = ids.get(op.chunkIndex());
+                index.applyRewrite(b.getLong(), b.getLong(), b.getInt(), ChunkReader.hi(id), ChunkReader.lo(id), op.chunkOffset(), null);
             } else {
                 ChunkId id = ids.get(op.chunkIndex());
                 index.applyChunkWrite(FsRecord.readWriteHeader(ByteBuffer.wrap(op.body())), ChunkReader.hi(id), ChunkReader.lo(id), op.chunkOffset());

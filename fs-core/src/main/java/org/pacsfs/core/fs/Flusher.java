@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * retried forever with capped exponential backoff (the bytes are safe in the log); a permanent error stops the
  * flusher loudly and leaves everything in the log.
  *
- * <p>Every write-log record becomes exactly one operation of the segment, so operation i of a segment has LSN
- * {@code walLsnFirst + i}.
+ * <p>Every write-log record becomes exactly one operation of the segment, in LSN order; tail rewrites (copies of
+ * bytes a file already had, see {@link #tailRewrite}) come first and change nothing but where bytes are stored.
  */
 final class Flusher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
@@ -59,6 +59,7 @@ final class Flusher implements AutoCloseable {
     private final AtomicLong bytesUploaded = new AtomicLong();
     private final AtomicLong putRequests = new AtomicLong();
     private final AtomicLong retries = new AtomicLong();
+    private final AtomicLong rewrittenBytes = new AtomicLong();
 
     private volatile long shippedLsn;
     private volatile long headSeq;
@@ -128,6 +129,10 @@ final class Flusher implements AutoCloseable {
 
     long retries() {
         return retries.get();
+    }
+
+    long rewrittenBytes() {
+        return rewrittenBytes.get();
     }
 
     /**
@@ -209,7 +214,37 @@ final class Flusher implements AutoCloseable {
     }
 
     /** A planned write: the record's data and where it goes. */
-    private record Placement(long ino, long offset, int length, long lsn, int dataOffset, int chunk, int chunkOffset) {
+    private record Placement(long ino, long offset, int length, long lsn, int dataOffset, ByteBuffer data, int opIndex) {
+    }
+
+    /** A tail rewrite: file bytes already in small chunks, copied into this batch's chunk of the same file. */
+    private record Rewrite(long ino, long offset, ByteBuffer data, java.util.Set<List<Long>> fromChunks) {
+    }
+
+    /**
+     * Where each piece goes: chunks are filled per file (a file with at least minChunkBytes in the batch gets chunks
+     * of its own, so a large sequential file is stored in full-size chunks even when other files' writes are
+     * interleaved); the data of files with less is packed together into shared chunks.
+     */
+    private static final class Packer {
+        final List<ByteBuffer> chunks = new ArrayList<>();
+        final int max;
+
+        Packer(int max) {
+            this.max = max;
+        }
+
+        /** Places {@code data} in the chunk {@code current} names (or a new one); returns {chunk index, offset}. */
+        int[] place(ByteBuffer data, int[] current) {
+            if (current[0] < 0 || chunks.get(current[0]).remaining() < data.remaining()) {
+                chunks.add(ByteBuffer.allocate(max));
+                current[0] = chunks.size() - 1;
+            }
+            ByteBuffer c = chunks.get(current[0]);
+            int at = c.position();
+            c.put(data.duplicate());
+            return new int[] {current[0], at};
+        }
     }
 
     private void shipBatch() throws WriteLogException, InterruptedException, FsException {
@@ -221,9 +256,7 @@ final class Flusher implements AutoCloseable {
         wal.sync(until);
         firstPendingNanos = 0;
         List<MetaSegment.Op> ops = new ArrayList<>();
-        List<Placement> placements = new ArrayList<>();
-        List<ByteBuffer> chunks = new ArrayList<>();
-        ByteBuffer current = null;
+        java.util.LinkedHashMap<Long, List<Placement>> byFile = new java.util.LinkedHashMap<>();
         long dataBytes = 0;
         long last = shippedLsn;
         try (RecordCursor cursor = wal.readFrom(from)) {
@@ -236,21 +269,45 @@ final class Flusher implements AutoCloseable {
                     continue;
                 }
                 FsRecord.Write w = FsRecord.readWrite(p.duplicate());
-                if (current == null || current.remaining() < w.length()) {
-                    current = ByteBuffer.allocate(config.maxChunkBytes());
-                    chunks.add(current);
-                }
-                int at = current.position();
-                current.put(p.duplicate().position(w.dataOffset()).limit(w.dataOffset() + w.length()));
-                placements.add(new Placement(w.inode().ino(), w.offset(), w.length(), r.lsn(), w.dataOffset(), chunks.size() - 1, at));
-                ops.add(new MetaSegment.Op(MetaSegment.OP_CHUNK_WRITE, bytes(p, 0, w.dataOffset()), chunks.size() - 1, at));
+                ByteBuffer data = p.duplicate().position(w.dataOffset()).limit(w.dataOffset() + w.length()).slice();
+                byFile.computeIfAbsent(w.inode().ino(), k -> new ArrayList<>())
+                        .add(new Placement(w.inode().ino(), w.offset(), w.length(), r.lsn(), w.dataOffset(), data, ops.size()));
+                ops.add(new MetaSegment.Op(MetaSegment.OP_CHUNK_WRITE, bytes(p, 0, w.dataOffset()), -1, 0));
                 dataBytes += w.length();
             }
         }
         if (last < from) {
             return;
         }
-        List<ChunkRef> refs = upload(chunks);
+        Packer packer = new Packer(config.maxChunkBytes());
+        List<MetaSegment.Op> rewriteOps = new ArrayList<>();
+        List<Rewrite> rewrites = new ArrayList<>();
+        List<int[]> rewriteSpots = new ArrayList<>();
+        int[] sharedChunk = {-1};
+        for (List<Placement> pieces : byFile.values()) {
+            Rewrite rw = tailRewrite(pieces.get(0));
+            long total = rw == null ? 0 : rw.data.remaining();
+            for (Placement pl : pieces) {
+                total += pl.length;
+            }
+            int[] current = total >= config.minChunkBytes() ? new int[] {-1} : sharedChunk;
+            if (rw != null) {
+                int[] spot = packer.place(rw.data, current);
+                rewrites.add(rw);
+                rewriteSpots.add(spot);
+                ByteBuffer body = ByteBuffer.allocate(20).putLong(rw.ino).putLong(rw.offset).putInt(rw.data.remaining());
+                rewriteOps.add(new MetaSegment.Op(MetaSegment.OP_CHUNK_REWRITE, body.array(), spot[0], spot[1]));
+            }
+            for (Placement pl : pieces) {
+                int[] spot = packer.place(pl.data, current);
+                MetaSegment.Op op = ops.get(pl.opIndex);
+                ops.set(pl.opIndex, new MetaSegment.Op(op.type(), op.body(), spot[0], spot[1]));
+            }
+        }
+        List<MetaSegment.Op> allOps = new ArrayList<>(rewriteOps.size() + ops.size());
+        allOps.addAll(rewriteOps); // rewrites describe the state at the start of the segment: they come first
+        allOps.addAll(ops);
+        List<ChunkRef> refs = upload(packer.chunks);
         List<byte[]> encodedRefs = new ArrayList<>(refs.size());
         for (ChunkRef ref : refs) {
             ByteBuffer b = ByteBuffer.allocate(ChunkRef.ENCODED_SIZE);
@@ -258,21 +315,30 @@ final class Flusher implements AutoCloseable {
             encodedRefs.add(b.array());
         }
         MetaSegment seg = new MetaSegment(headSeq + 1, headSha, fsId, walId, from, last, System.currentTimeMillis() * 1_000_000L,
-                encodedRefs, ops);
+                encodedRefs, allOps);
         byte[] encoded = seg.encode();
         commitSegment(seg.seq(), encoded);
         for (int i = 0; i < refs.size(); i++) {
             ChunkId id = refs.get(i).id();
             index.putChunkRef(ChunkReader.hi(id), ChunkReader.lo(id), encodedRefs.get(i));
-            reader.offer(id, chunks.get(i).flip());
+            reader.offer(id, packer.chunks.get(i).flip());
         }
-        for (Placement pl : placements) {
-            ChunkId id = refs.get(pl.chunk).id();
-            fs.repoint(pl.ino, pl.offset, pl.length, pl.lsn, pl.dataOffset, ChunkReader.hi(id), ChunkReader.lo(id), pl.chunkOffset);
+        for (int i = 0; i < rewrites.size(); i++) {
+            Rewrite rw = rewrites.get(i);
+            ChunkId id = refs.get(rewriteSpots.get(i)[0]).id();
+            fs.applyRewrite(rw.ino, rw.offset, rw.data.remaining(), ChunkReader.hi(id), ChunkReader.lo(id), rewriteSpots.get(i)[1], rw.fromChunks);
+        }
+        for (List<Placement> pieces : byFile.values()) {
+            for (Placement pl : pieces) {
+                MetaSegment.Op op = ops.get(pl.opIndex);
+                ChunkId id = refs.get(op.chunkIndex()).id();
+                fs.repoint(pl.ino, pl.offset, pl.length, pl.lsn, pl.dataOffset, ChunkReader.hi(id), ChunkReader.lo(id), op.chunkOffset());
+            }
         }
         headSeq = seg.seq();
         headSha = MetaSegment.sha256(encoded);
         shippedLsn = last;
+        rewrittenBytes.addAndGet(rewrites.stream().mapToLong(r -> r.data.remaining()).sum());
         pendingBytes.addAndGet(-dataBytes);
         if (pendingBytes.get() < 0) {
             pendingBytes.set(0);
@@ -282,7 +348,35 @@ final class Flusher implements AutoCloseable {
         }
         wal.release(last);
         wake();
-        LOG.debug("shipped LSN {}..{} as segment {} with {} chunks ({} data bytes)", from, last, seg.seq(), refs.size(), dataBytes);
+        LOG.debug("shipped LSN {}..{} as segment {} with {} chunks ({} data bytes, {} rewrites)", from, last, seg.seq(),
+                refs.size(), dataBytes, rewrites.size());
+    }
+
+    /**
+     * If the file's first write in this batch continues bytes that sit in small chunk pieces (a growing file shipped
+     * a little at a time), those bytes are copied into this batch's chunk so that the file does not pile up tiny
+     * chunks: re-uploaded bytes per file and batch are below minChunkBytes.
+     */
+    private Rewrite tailRewrite(Placement first) {
+        List<long[]> tail = fs.chunkTail(first.ino, first.offset, config.minChunkBytes());
+        if (tail.isEmpty()) {
+            return null;
+        }
+        long start = tail.get(0)[0];
+        int len = (int) (first.offset - start);
+        ByteBuffer data = ByteBuffer.allocate(len);
+        java.util.Set<List<Long>> from = new java.util.HashSet<>();
+        try {
+            for (long[] t : tail) {
+                ByteBuffer window = data.duplicate().position((int) (t[0] - start)).limit((int) (t[0] - start + t[1]));
+                reader.read(t[2], t[3], (int) t[4], window);
+                from.add(List.of(t[2], t[3]));
+            }
+        } catch (FsException e) {
+            LOG.warn("tail rewrite of inode {} skipped: {}", first.ino, e.getMessage());
+            return null;
+        }
+        return new Rewrite(first.ino, start, data, from);
     }
 
     private List<ChunkRef> upload(List<ByteBuffer> chunks) throws InterruptedException {

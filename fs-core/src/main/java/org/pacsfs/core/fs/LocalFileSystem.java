@@ -199,6 +199,28 @@ public final class LocalFileSystem implements FileSystem {
         return recovery;
     }
 
+    /** See {@link LocalIndex#applyRewrite}; under the inode's lock. */
+    void applyRewrite(long ino, long offset, int length, long idHi, long idLo, int chunkOffset, java.util.Set<List<Long>> fromChunks) {
+        try (LockTable.Held l = locks.write(ino)) {
+            index.applyRewrite(ino, offset, length, idHi, idLo, chunkOffset, fromChunks);
+        }
+    }
+
+    /** How many distinct chunks the file at {@code path} is stored in (tests and status). */
+    public int chunkCount(String path) throws FsException {
+        long ino = resolveInode(path).ino();
+        try (LockTable.Held l = locks.read(ino)) {
+            return index.chunksOf(ino).size();
+        }
+    }
+
+    /** See {@link LocalIndex#chunkTail}; under the inode's lock. */
+    List<long[]> chunkTail(long ino, long end, int limit) {
+        try (LockTable.Held l = locks.read(ino)) {
+            return index.chunkTail(ino, end, limit);
+        }
+    }
+
     /** Points extents of a shipped write at its chunk (see {@link LocalIndex#repoint}). */
     void repoint(long ino, long fileOffset, int length, long lsn, int dataOffset, long idHi, long idLo, int chunkOffset) {
         try (LockTable.Held l = locks.write(ino)) {
@@ -1094,15 +1116,15 @@ public final class LocalFileSystem implements FileSystem {
 
     /** Status figures of the shipping side (zeros without a bucket). */
     public record ShipStatus(long lastLsn, long shippedLsn, long headSeq, long bytesUploaded, long putRequests,
-                             long retries, String failure) {
+                             long retries, long rewrittenBytes, String failure) {
     }
 
     public ShipStatus shipStatus() {
         Flusher f = flusher;
         if (f == null) {
-            return new ShipStatus(wal.lastLsn(), 0, 0, 0, 0, 0, null);
+            return new ShipStatus(wal.lastLsn(), 0, 0, 0, 0, 0, 0, null);
         }
-        return new ShipStatus(wal.lastLsn(), f.shippedLsn(), f.headSeq(), f.bytesUploaded(), f.putRequests(), f.retries(), f.failure());
+        return new ShipStatus(wal.lastLsn(), f.shippedLsn(), f.headSeq(), f.bytesUploaded(), f.putRequests(), f.retries(), f.rewrittenBytes(), f.failure());
     }
 
     /** Ships everything logged so far and waits for the commit (tests, and {@code --durability=remote}). */

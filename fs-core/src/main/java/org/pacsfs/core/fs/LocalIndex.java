@@ -229,6 +229,84 @@ final class LocalIndex implements AutoCloseable {
         }
     }
 
+    /**
+     * A tail rewrite: bytes [{@code offset}, +{@code length}) of the file are also at {@code chunkOffset} of chunk
+     * ({@code idHi}, {@code idLo}). Replay ({@code onlyFrom} null) points the whole range there; the live flusher
+     * passes the chunks it copied the bytes from, and only extents still pointing into those are moved (anything
+     * written since is newer and stays).
+     */
+    void applyRewrite(long ino, long offset, int length, long idHi, long idLo, int chunkOffset, java.util.Set<List<Long>> onlyFrom) {
+        if (inodes.get(ino) == null) {
+            return;
+        }
+        int done = 0;
+        while (done < length) {
+            long block = (offset + done) >>> ExtentList.BLOCK_SHIFT;
+            int inBlock = (int) ((offset + done) & (ExtentList.BLOCK_SIZE - 1));
+            int n = Math.min(length - done, ExtentList.BLOCK_SIZE - inBlock);
+            byte[] key = blockKey(ino, block);
+            ExtentList list = ExtentList.fromBytes(extents.get(key));
+            Extent moved = new Extent(inBlock, n, Extent.SOURCE_CHUNK, idHi, idLo, 0, chunkOffset + done);
+            if (onlyFrom == null) {
+                list = list.overwrite(moved);
+            } else {
+                for (Extent x : list.within(inBlock, inBlock + n)) {
+                    if (x.source() == Extent.SOURCE_CHUNK && onlyFrom.contains(List.of(x.segmentId(), x.position()))) {
+                        list = list.overwrite(moved.slice(x.start(), x.end()));
+                    }
+                }
+            }
+            extents.put(key, list.toBytes());
+            done += n;
+        }
+    }
+
+    /**
+     * The chunk extents that end exactly at {@code end} of the file, walking back while they are contiguous and
+     * together shorter than {@code limit} bytes (the small tail a growing file left in earlier chunks). Empty if
+     * the bytes before {@code end} are a hole, unshipped, or part of a piece of {@code limit} bytes or more.
+     */
+    List<long[]> chunkTail(long ino, long end, int limit) {
+        List<long[]> out = new ArrayList<>();
+        long pos = end;
+        long total = 0;
+        while (pos > 0) {
+            long block = (pos - 1) >>> ExtentList.BLOCK_SHIFT;
+            List<Extent> list = ExtentList.fromBytes(extents.get(blockKey(ino, block))).extents();
+            long blockStart = block << ExtentList.BLOCK_SHIFT;
+            Extent last = null;
+            for (Extent x : list) {
+                if (blockStart + x.end() == pos) {
+                    last = x;
+                }
+            }
+            if (last == null || last.source() != Extent.SOURCE_CHUNK || total + last.length() >= limit) {
+                break;
+            }
+            out.add(0, new long[] {blockStart + last.start(), last.length(), last.segmentId(), last.position(), last.payloadOffset()});
+            total += last.length();
+            pos = blockStart + last.start();
+        }
+        return total >= limit ? List.of() : out;
+    }
+
+    /** The distinct chunks the file's extents point at, as (high, low) id pairs. */
+    java.util.Set<List<Long>> chunksOf(long ino) {
+        Inode in = inode(ino);
+        java.util.Set<List<Long>> out = new java.util.HashSet<>();
+        if (in == null || in.size() == 0) {
+            return out;
+        }
+        for (long b = 0; b <= (in.size() - 1) >>> ExtentList.BLOCK_SHIFT; b++) {
+            for (Extent x : extents(ino, b).extents()) {
+                if (x.source() == Extent.SOURCE_CHUNK) {
+                    out.add(List.of(x.segmentId(), x.position()));
+                }
+            }
+        }
+        return out;
+    }
+
     void putChunkRef(long idHi, long idLo, byte[] ref) {
         chunks.put(chunkKey(idHi, idLo), ref);
     }

@@ -30,15 +30,21 @@ record MetaSegment(long seq, byte[] prevSha256, UUID fsId, UUID walId, long walL
     static final int VERSION = 1;
     static final byte OP_MUTATIONS = FsRecord.TYPE_MUTATIONS;
     static final byte OP_CHUNK_WRITE = 3;
+    /** A tail rewrite: bytes the file already had, now also in a new chunk (no change to the file). */
+    static final byte OP_CHUNK_REWRITE = 4;
     static final byte[] NO_PREDECESSOR = new byte[32];
 
     /**
      * One operation. For {@link #OP_MUTATIONS} {@code body} is the write-log payload verbatim (its header carries
      * time, uid, pid). For {@link #OP_CHUNK_WRITE} {@code body} is a write record's header, offset, length and inode
      * (FsRecord.write without the data), and the data is {@code length} bytes at {@code chunkOffset} of chunk
-     * {@code chunkIndex}.
+     * {@code chunkIndex}. For {@link #OP_CHUNK_REWRITE} {@code body} is ino (8), file offset (8), length (4): those
+     * bytes of the file as of the start of the segment are at {@code chunkOffset} of chunk {@code chunkIndex}.
      */
     record Op(byte type, byte[] body, int chunkIndex, int chunkOffset) {
+        boolean hasChunk() {
+            return type == OP_CHUNK_WRITE || type == OP_CHUNK_REWRITE;
+        }
     }
 
     byte[] encode() {
@@ -47,7 +53,7 @@ record MetaSegment(long seq, byte[] prevSha256, UUID fsId, UUID walId, long walL
             size += 2 + c.length;
         }
         for (Op op : ops) {
-            size += 4 + 1 + op.body.length + (op.type == OP_CHUNK_WRITE ? 8 : 0);
+            size += 4 + 1 + op.body.length + (op.hasChunk() ? 8 : 0);
         }
         ByteBuffer b = ByteBuffer.allocate(size);
         b.putLong(MAGIC).putInt(VERSION).putLong(seq).put(prevSha256);
@@ -59,9 +65,9 @@ record MetaSegment(long seq, byte[] prevSha256, UUID fsId, UUID walId, long walL
         }
         b.putInt(ops.size());
         for (Op op : ops) {
-            int len = 1 + op.body.length + (op.type == OP_CHUNK_WRITE ? 8 : 0);
+            int len = 1 + op.body.length + (op.hasChunk() ? 8 : 0);
             b.putInt(len).put(op.type).put(op.body);
-            if (op.type == OP_CHUNK_WRITE) {
+            if (op.hasChunk()) {
                 b.putInt(op.chunkIndex).putInt(op.chunkOffset);
             }
         }
@@ -115,12 +121,13 @@ record MetaSegment(long seq, byte[] prevSha256, UUID fsId, UUID walId, long walL
             for (int i = 0; i < nOps; i++) {
                 int len = b.getInt();
                 byte type = b.get();
-                int bodyLen = len - 1 - (type == OP_CHUNK_WRITE ? 8 : 0);
+                boolean chunked = type == OP_CHUNK_WRITE || type == OP_CHUNK_REWRITE;
+                int bodyLen = len - 1 - (chunked ? 8 : 0);
                 byte[] body = new byte[bodyLen];
                 b.get(body);
                 int ci = -1;
                 int co = 0;
-                if (type == OP_CHUNK_WRITE) {
+                if (chunked) {
                     ci = b.getInt();
                     co = b.getInt();
                     if (ci < 0 || ci >= nChunks) {

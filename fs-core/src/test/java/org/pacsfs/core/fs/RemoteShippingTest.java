@@ -122,6 +122,54 @@ class RemoteShippingTest {
     }
 
     @Test
+    void aFileAppendedInTinyPiecesWhileShippingKeepsFewChunks() throws Exception {
+        InMemoryObjectStore store = new InMemoryObjectStore();
+        byte[] data = random(1000 * 1024, 11);
+        try (LocalFileSystem a = LocalFileSystem.open(cfg(machineA), remote(store))) {
+            a.release(a.create("/grow", 0644, W, Caller.ROOT));
+            for (int i = 0; i < 1000; i++) {
+                long fh = a.open("/grow", OpenFlags.O_WRONLY | OpenFlags.O_APPEND);
+                a.write(fh, 0, ByteBuffer.wrap(data, i * 1024, 1024));
+                a.release(fh);
+                a.flushToBucket(Duration.ofMinutes(1));
+            }
+            assertThat(a.chunkCount("/grow")).isLessThanOrEqualTo((int) Math.ceil(data.length / (128.0 * 1024)) + 1);
+            assertThat(readAll(a, "/grow")).isEqualTo(data);
+            // Each batch re-uploads less than minChunkBytes (128 KiB) of tail.
+            assertThat(a.shipStatus().rewrittenBytes()).isLessThan(1000L * (128 << 10));
+        }
+        try (LocalFileSystem b = LocalFileSystem.open(cfg(machineB), remote(store))) {
+            assertThat(readAll(b, "/grow")).isEqualTo(data);
+            assertThat(b.chunkCount("/grow")).isLessThanOrEqualTo((int) Math.ceil(data.length / (128.0 * 1024)) + 1);
+        }
+    }
+
+    @Test
+    void interleavedLargeFilesGetTheirOwnFullSizeChunks() throws Exception {
+        InMemoryObjectStore store = new InMemoryObjectStore();
+        byte[] x = random(12 << 20, 21);
+        byte[] y = random(12 << 20, 22);
+        try (LocalFileSystem a = LocalFileSystem.open(cfg(machineA), remote(store).withShip(ShipConfig.defaults()
+                .withFlushDelay(Duration.ofSeconds(30))))) {
+            long fx = a.create("/x", 0644, W, Caller.ROOT);
+            long fy = a.create("/y", 0644, W, Caller.ROOT);
+            for (int off = 0; off < x.length; off += 128 << 10) {
+                a.write(fx, off, ByteBuffer.wrap(x, off, 128 << 10));
+                a.write(fy, off, ByteBuffer.wrap(y, off, 128 << 10));
+            }
+            a.release(fx);
+            a.release(fy);
+            a.flushToBucket(Duration.ofMinutes(1));
+            assertThat(a.chunkCount("/x")).isLessThanOrEqualTo(4);
+            assertThat(a.chunkCount("/y")).isLessThanOrEqualTo(4);
+        }
+        try (LocalFileSystem b = LocalFileSystem.open(cfg(machineB), remote(store))) {
+            assertThat(readAll(b, "/x")).isEqualTo(x);
+            assertThat(readAll(b, "/y")).isEqualTo(y);
+        }
+    }
+
+    @Test
     void transientFailuresAndAnOutageLoseNothing() throws Exception {
         InMemoryObjectStore backing = new InMemoryObjectStore();
         FaultInjectingObjectStore faulty = FaultInjectingObjectStore.builder(backing).seed(3).transientErrorRate(0.2)
