@@ -4,6 +4,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.UUID;
 import org.pacsfs.core.bucket.BucketKeys;
 import org.pacsfs.core.bucket.ChunkId;
@@ -21,12 +23,23 @@ final class BucketLog {
     /**
      * The head of the log.
      *
-     * @param seq            last segment number (0 if none)
-     * @param sha256         its SHA-256 (zeros if none)
-     * @param ourShippedLsn  the last LSN of this machine's write-log committed in the log (0 if none)
-     * @param foreignAfterUs true if a segment from another write-log follows the last one of ours
+     * @param seq     last segment number (0 if none)
+     * @param sha256  its SHA-256 (zeros if none)
+     * @param writers per write-log, its last shipment
      */
-    record Head(long seq, byte[] sha256, long ourShippedLsn, boolean foreignAfterUs) {
+    record Head(long seq, byte[] sha256, Map<UUID, CheckpointFormat.Writer> writers) {
+        /** The last LSN of write-log {@code walId} committed in the bucket (0 if none). */
+        long shippedLsn(UUID walId) {
+            CheckpointFormat.Writer w = writers.get(walId);
+            return w == null ? 0 : w.lastLsn();
+        }
+
+        /** True if another write-log committed after the last shipment of {@code walId}. */
+        boolean foreignAfter(UUID walId) {
+            CheckpointFormat.Writer ours = writers.get(walId);
+            long after = ours == null ? 0 : ours.lastSeq();
+            return writers.entrySet().stream().anyMatch(e -> !e.getKey().equals(walId) && e.getValue().lastSeq() > after);
+        }
     }
 
     private BucketLog() {
@@ -48,42 +61,17 @@ final class BucketLog {
     }
 
     /**
-     * The head without replaying: reads segments backwards from the last until one shipped from {@code walId}
-     * (usually the last itself). For a mount whose local index is trusted.
+     * Reads and verifies every segment after {@code from} (a checkpoint's position, or the empty log), applying
+     * each to {@code index} if not null, and returns the head.
      */
-    static Head head(ObjectStore store, BucketKeys keys, UUID fsId, UUID walId) {
-        List<Long> seqs = segmentSeqs(store, keys);
-        if (seqs.isEmpty()) {
-            return new Head(0, MetaSegment.NO_PREDECESSOR, 0, false);
-        }
-        long last = seqs.size();
-        byte[] headSha = null;
-        boolean foreign = false;
-        for (long seq = last; seq >= 1; seq--) {
-            String key = keys.logSegment(seq);
-            byte[] bytes = store.get(key).bytes();
-            MetaSegment seg = MetaSegment.decode(bytes, key);
-            if (!seg.fsId().equals(fsId)) {
-                throw new IllegalStateException(key + " belongs to filesystem " + seg.fsId() + ", expected " + fsId);
-            }
-            if (headSha == null) {
-                headSha = MetaSegment.sha256(bytes);
-            }
-            if (seg.walId().equals(walId)) {
-                return new Head(last, headSha, seg.walLsnLast(), foreign);
-            }
-            foreign = true;
-        }
-        return new Head(last, headSha, 0, false);
-    }
-
-    /** Reads, verifies and (if {@code index} is not null) applies every segment; returns the head. */
-    static Head replay(ObjectStore store, BucketKeys keys, UUID fsId, UUID walId, LocalIndex index) {
-        byte[] prev = MetaSegment.NO_PREDECESSOR;
-        long ours = 0;
-        boolean foreignAfterUs = false;
+    static Head replay(ObjectStore store, BucketKeys keys, UUID fsId, LocalIndex index, Head from) {
+        byte[] prev = from.sha256();
+        Map<UUID, CheckpointFormat.Writer> writers = new LinkedHashMap<>(from.writers());
         List<Long> seqs = segmentSeqs(store, keys);
         for (long seq : seqs) {
+            if (seq <= from.seq()) {
+                continue;
+            }
             String key = keys.logSegment(seq);
             byte[] bytes = store.get(key).bytes();
             MetaSegment seg = MetaSegment.decode(bytes, key);
@@ -98,15 +86,18 @@ final class BucketLog {
             if (index != null) {
                 apply(seg, index);
             }
-            if (seg.walId().equals(walId)) {
-                ours = seg.walLsnLast();
-                foreignAfterUs = false;
-            } else if (ours > 0) {
-                foreignAfterUs = true;
-            }
+            writers.put(seg.walId(), new CheckpointFormat.Writer(seg.walLsnLast(), seq));
             prev = MetaSegment.sha256(bytes);
         }
-        return new Head(seqs.size(), prev, ours, foreignAfterUs);
+        if (seqs.size() < from.seq()) {
+            throw new IllegalStateException("the bucket has a checkpoint at log position " + from.seq() + " but only "
+                    + seqs.size() + " log segments");
+        }
+        return new Head(Math.max(from.seq(), seqs.size()), prev, writers);
+    }
+
+    static Head empty() {
+        return new Head(0, MetaSegment.NO_PREDECESSOR, Map.of());
     }
 
     private static void apply(MetaSegment seg, LocalIndex index) {

@@ -21,16 +21,17 @@ import java.util.zip.CRC32C;
  * @param inodeCount  inodes in the index
  * @param maxIno      highest inode number ever allocated
  * @param headSeq     the bucket's metadata log head the index reflects (0 without a bucket)
+ * @param checkpointSeq the newest checkpoint in the bucket when the index was closed (0 without a bucket)
  */
-record CleanMarker(long appliedLsn, long bytesStored, long inodeCount, long maxIno, long headSeq) {
+record CleanMarker(long appliedLsn, long bytesStored, long inodeCount, long maxIno, long headSeq, long checkpointSeq) {
     static final String FILE = "CLEAN";
     static final long MAGIC = 0x5041435346534958L; // "PACSFSIX"
     static final int VERSION = 1;
-    static final int SIZE = 8 + 4 + 8 * 5 + 4;
+    static final int SIZE = 8 + 4 + 8 * 6 + 4;
 
     void write(Path dir) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(SIZE);
-        b.putLong(MAGIC).putInt(VERSION).putLong(appliedLsn).putLong(bytesStored).putLong(inodeCount).putLong(maxIno).putLong(headSeq);
+        b.putLong(MAGIC).putInt(VERSION).putLong(appliedLsn).putLong(bytesStored).putLong(inodeCount).putLong(maxIno).putLong(headSeq).putLong(checkpointSeq);
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, SIZE - 4);
         b.putInt((int) crc.getValue()).flip();
@@ -61,7 +62,7 @@ record CleanMarker(long appliedLsn, long bytesStored, long inodeCount, long maxI
         if (b.getLong() != MAGIC || b.getInt() != VERSION || b.getInt(SIZE - 4) != (int) crc.getValue()) {
             return Optional.empty();
         }
-        return Optional.of(new CleanMarker(b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong()));
+        return Optional.of(new CleanMarker(b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong(), b.getLong()));
     }
 
     /** Removes the marker durably: from now on the index may change, so it must not be trusted after a crash. */

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -61,6 +62,10 @@ final class Flusher implements AutoCloseable {
     private final AtomicLong retries = new AtomicLong();
     private final AtomicLong rewrittenBytes = new AtomicLong();
 
+    private final java.util.Map<UUID, CheckpointFormat.Writer> writers;
+    private final Checkpointer checkpointer;
+    private volatile boolean checkpointRequested;
+    private volatile long checkpointDoneSeq = -1;
     private volatile long shippedLsn;
     private volatile long headSeq;
     private volatile byte[] headSha;
@@ -70,7 +75,7 @@ final class Flusher implements AutoCloseable {
     private volatile String failure;
 
     Flusher(LocalFileSystem fs, WriteLog wal, LocalIndex index, ObjectStore store, BucketKeys keys, ChunkCodec codec,
-            ChunkReader reader, ShipConfig config, UUID fsId, UUID walId, BucketLog.Head head) {
+            ChunkReader reader, ShipConfig config, UUID fsId, UUID walId, BucketLog.Head head, Checkpointer checkpointer) {
         this.fs = fs;
         this.wal = wal;
         this.index = index;
@@ -81,7 +86,9 @@ final class Flusher implements AutoCloseable {
         this.config = config;
         this.fsId = fsId;
         this.walId = walId;
-        this.shippedLsn = head.ourShippedLsn();
+        this.shippedLsn = head.shippedLsn(walId);
+        this.writers = new java.util.LinkedHashMap<>(head.writers());
+        this.checkpointer = checkpointer;
         this.headSeq = head.seq();
         this.headSha = head.sha256();
         this.uploads = Executors.newFixedThreadPool(config.uploadParallelism(), r -> {
@@ -177,9 +184,12 @@ final class Flusher implements AutoCloseable {
         Backoff idle = new Backoff(config.initialBackoff(), config.maxBackoff());
         while (running) {
             try {
+                if (checkpointRequested || checkpointDue()) {
+                    tryCheckpoint();
+                }
                 if (!due()) {
                     synchronized (monitor) {
-                        if (running && !due()) {
+                        if (running && !due() && !checkpointRequested) {
                             monitor.wait(50);
                         }
                     }
@@ -337,6 +347,7 @@ final class Flusher implements AutoCloseable {
         }
         headSeq = seg.seq();
         headSha = MetaSegment.sha256(encoded);
+        writers.put(walId, new CheckpointFormat.Writer(last, seg.seq()));
         shippedLsn = last;
         rewrittenBytes.addAndGet(rewrites.stream().mapToLong(r -> r.data.remaining()).sum());
         pendingBytes.addAndGet(-dataBytes);
@@ -446,6 +457,85 @@ final class Flusher implements AutoCloseable {
                 throw new PermanentFailure("S3 refused " + key + ": " + e.getMessage(), e);
             }
         }
+    }
+
+    private boolean checkpointDue() {
+        return headSeq > checkpointer.lastSeq() && checkpointer.nanosSinceLast() >= config.checkpointInterval().toNanos()
+                && wal.lastLsn() == shippedLsn;
+    }
+
+    /**
+     * Writes a checkpoint if everything is shipped: closes the gate for the moment it takes to capture the changed
+     * keys (nothing can change the index meanwhile, so it equals the state after the log head), then uploads.
+     * If changes arrive before the gate closes, it tries again at the next quiet moment.
+     */
+    private void tryCheckpoint() {
+        if (headSeq == checkpointer.lastSeq()) {
+            finishCheckpoint(headSeq);
+            return;
+        }
+        if (wal.lastLsn() != shippedLsn || !fs.gate.close(1000)) {
+            return;
+        }
+        long seq;
+        byte[] sha;
+        Set<CheckpointKeys.Key> dirty;
+        List<CheckpointFormat.Entry> entries;
+        long maxIno;
+        java.util.Map<UUID, CheckpointFormat.Writer> w;
+        try {
+            if (wal.lastLsn() != shippedLsn) {
+                return;
+            }
+            seq = headSeq;
+            sha = headSha;
+            dirty = index.takeDirty();
+            entries = Checkpointer.capture(index, dirty);
+            maxIno = index.maxIno.get();
+            w = new java.util.LinkedHashMap<>(writers);
+        } finally {
+            fs.gate.open();
+        }
+        try {
+            checkpointer.write(seq, sha, maxIno, w, entries);
+            finishCheckpoint(seq);
+        } catch (RuntimeException e) {
+            index.restoreDirty(dirty);
+            LOG.warn("checkpoint at log position {} failed, will try again: {}", seq, e.toString());
+        }
+    }
+
+    private void finishCheckpoint(long seq) {
+        checkpointDoneSeq = seq;
+        checkpointRequested = false;
+        wake();
+    }
+
+    long checkpointSeq() {
+        return checkpointer.lastSeq();
+    }
+
+    /** Asks for a checkpoint at the current head (clean unmount); true if one exists there within the timeout. */
+    boolean checkpointNow(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        checkpointRequested = true;
+        wake();
+        synchronized (monitor) {
+            while (checkpointer.lastSeq() != headSeq && failure == null && running) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                checkpointRequested = true;
+                try {
+                    monitor.wait(Math.max(1, Math.min(50, left / 1_000_000)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return checkpointer.lastSeq() == headSeq;
     }
 
     /**

@@ -57,6 +57,8 @@ public final class LocalFileSystem implements FileSystem {
     private final LocalIndex index;
     private final Path indexDir;
     private final LockTable locks = new LockTable();
+    /** Closed briefly by the checkpointer so that the index equals the bucket's log head. */
+    final Gate gate = new Gate();
     private final ReentrantLock renameLock = new ReentrantLock();
     private final PathCache paths;
     private final Handles handles = new Handles();
@@ -127,28 +129,55 @@ public final class LocalFileSystem implements FileSystem {
             wal = WriteLog.open(config.walConfig());
             Files.createDirectories(indexDir);
             Optional<CleanMarker> marker = CleanMarker.read(indexDir);
-            BucketLog.Head head = remote == null ? null : BucketLog.head(mountStore, keys, fsId, identity.walId());
-            long headSeq = head == null ? 0 : head.seq();
-            boolean trusted = marker.isPresent() && marker.get().appliedLsn() == wal.lastLsn() && marker.get().headSeq() == headSeq;
+            boolean trusted = marker.isPresent() && marker.get().appliedLsn() == wal.lastLsn();
+            BucketLog.Head head = null;
+            Checkpointer checkpointer = null;
+            if (remote != null) {
+                checkpointer = new Checkpointer(mountStore, keys, fsId, remote.ship().maxIncrementals(), List.of(), 0);
+                Optional<Checkpointer.Loaded> newest = checkpointer.loadNewest(null);
+                long logHead = BucketLog.segmentSeqs(mountStore, keys).size();
+                // Trust the local index only if it was closed at the bucket's current head with a checkpoint there:
+                // then it equals the bucket's state and the next incremental checkpoint knows every change.
+                trusted = trusted && newest.isPresent() && newest.get().manifest().seq() == logHead
+                        && marker.get().headSeq() == logHead && marker.get().checkpointSeq() == logHead;
+                if (trusted) {
+                    head = new BucketLog.Head(logHead, newest.get().manifest().logSha256(), newest.get().manifest().writers());
+                }
+            } else {
+                trusted = trusted && marker.get().headSeq() == 0;
+            }
             long replayed = 0;
             if (trusted) {
                 index = LocalIndex.open(indexDir, config.indexSizing(), marker.get());
             } else {
                 index = LocalIndex.createEmpty(indexDir, config.indexSizing());
                 if (remote != null) {
-                    head = BucketLog.replay(mountStore, keys, fsId, identity.walId(), index);
+                    BucketLog.Head from = BucketLog.empty();
+                    try {
+                        Optional<Checkpointer.Loaded> loaded = checkpointer.loadNewest(index);
+                        if (loaded.isPresent()) {
+                            CheckpointFormat.Manifest m = loaded.get().manifest();
+                            from = new BucketLog.Head(m.seq(), m.logSha256(), m.writers());
+                        }
+                    } catch (RuntimeException e) {
+                        LOG.warn("mount: the newest checkpoint cannot be loaded ({}); rebuilding from the whole log", e.getMessage());
+                        index.closeQuietly();
+                        index = LocalIndex.createEmpty(indexDir, config.indexSizing());
+                        checkpointer = new Checkpointer(mountStore, keys, fsId, remote.ship().maxIncrementals(), List.of(), 0);
+                    }
+                    head = BucketLog.replay(mountStore, keys, fsId, index, from);
                 }
-                replayed = replay(wal, index, head == null ? 1 : head.ourShippedLsn() + 1);
+                replayed = replay(wal, index, head == null ? 1 : head.shippedLsn(identity.walId()) + 1);
             }
-            if (head != null && head.foreignAfterUs() && wal.lastLsn() > head.ourShippedLsn()) {
+            if (head != null && head.foreignAfter(identity.walId()) && wal.lastLsn() > head.shippedLsn(identity.walId())) {
                 throw new IllegalStateException("another writer committed to the bucket after this machine's last shipment, while "
-                        + (wal.lastLsn() - head.ourShippedLsn()) + " local changes were not shipped: the lease was taken over. "
+                        + (wal.lastLsn() - head.shippedLsn(identity.walId())) + " local changes were not shipped: the lease was taken over. "
                         + "Move the state directory aside (it keeps those changes) and mount with an empty one");
             }
             CleanMarker.remove(indexDir);
             LocalFileSystem fs = new LocalFileSystem(config, wal, index, indexDir);
             if (remote != null) {
-                fs.attachRemote(remote, keys, fsId, identity.walId(), head, lease);
+                fs.attachRemote(remote, keys, fsId, identity.walId(), head, lease, checkpointer);
             }
             fs.ensureRoot();
             int orphans = fs.deleteOrphans();
@@ -177,16 +206,17 @@ public final class LocalFileSystem implements FileSystem {
         }
     }
 
-    private void attachRemote(Remote remote, BucketKeys keys, UUID fsId, UUID walId, BucketLog.Head head, Lease lease) throws WriteLogException {
+    private void attachRemote(Remote remote, BucketKeys keys, UUID fsId, UUID walId, BucketLog.Head head, Lease lease,
+                              Checkpointer checkpointer) throws WriteLogException {
         ChunkCodec codec = new ChunkCodec();
         ChunkReader reader = new ChunkReader(remote.store(), keys, codec, index, remote.chunkCacheBytes());
         this.chunkSource = reader;
         this.remote = remote;
         this.lease = lease;
-        if (head.ourShippedLsn() > 0) {
-            wal.release(head.ourShippedLsn());
+        if (head.shippedLsn(walId) > 0) {
+            wal.release(head.shippedLsn(walId));
         }
-        this.flusher = new Flusher(this, wal, index, remote.store(), keys, codec, reader, remote.ship(), fsId, walId, head);
+        this.flusher = new Flusher(this, wal, index, remote.store(), keys, codec, reader, remote.ship(), fsId, walId, head, checkpointer);
         lease.addLostListener(e -> {
             readOnly = "the single-writer lease was taken over by another host (" + e.getMessage() + "); this mount is read-only. "
                     + "Unshipped changes stay in the local write-log";
@@ -783,6 +813,15 @@ public final class LocalFileSystem implements FileSystem {
 
     /** Logs and applies one write of {@code data} at {@code at}; returns the inode after it. Caller holds the lock. */
     private Inode writeLocked(Inode in, long at, ByteBuffer data) throws FsException {
+        gate.enter();
+        try {
+            return writeGated(in, at, data);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    private Inode writeGated(Inode in, long at, ByteBuffer data) throws FsException {
         int len = data.remaining();
         long newSize = Math.max(in.size(), at + len);
         requireSpace(newSize - in.size());
@@ -1065,6 +1104,9 @@ public final class LocalFileSystem implements FileSystem {
             release(fh);
         }
         boolean drained = drain();
+        if (drained && flusher != null && !flusher.checkpointNow(remote.ship().drainTimeout().toNanos())) {
+            LOG.warn("unmount: no checkpoint could be written at the log head; the next mount rebuilds its index from the bucket");
+        }
         closed = true;
         try {
             wal.sync(wal.lastLsn());
@@ -1074,7 +1116,8 @@ public final class LocalFileSystem implements FileSystem {
             index.closeAndForce();
             if (failure == null) {
                 long headSeq = flusher == null ? 0 : flusher.headSeq();
-                new CleanMarker(wal.lastLsn(), index.bytesStored.get(), index.inodeCount.get(), index.maxIno.get(), headSeq).write(indexDir);
+                long ckptSeq = flusher == null ? 0 : flusher.checkpointSeq();
+                new CleanMarker(wal.lastLsn(), index.bytesStored.get(), index.inodeCount.get(), index.maxIno.get(), headSeq, ckptSeq).write(indexDir);
             }
             wal.close();
         } catch (IOException e) {
@@ -1154,9 +1197,14 @@ public final class LocalFileSystem implements FileSystem {
     // ------------------------------------------------------------------ logging a change
 
     private long commit(Caller caller, List<Mutation> ms) throws FsException {
-        AppendResult r = append(FsRecord.TYPE_MUTATIONS, FsRecord.mutations(header(caller), ms));
-        applyOrFail(() -> index.apply(ms, r.lsn()));
-        return r.lsn();
+        gate.enter();
+        try {
+            AppendResult r = append(FsRecord.TYPE_MUTATIONS, FsRecord.mutations(header(caller), ms));
+            applyOrFail(() -> index.apply(ms, r.lsn()));
+            return r.lsn();
+        } finally {
+            gate.exit();
+        }
     }
 
     private AppendResult append(byte type, ByteBuffer payload) throws FsException {

@@ -41,6 +41,8 @@ final class LocalIndex implements AutoCloseable {
     private final ChronicleMap<Long, byte[]> xattrs;
     private final ChronicleMap<byte[], byte[]> chunks;
     private final Set<Long> orphans = ConcurrentHashMap.newKeySet();
+    /** Keys changed since the last checkpoint (checkpoint key encoding, see {@link CheckpointKeys}). */
+    private volatile Set<CheckpointKeys.Key> dirty = ConcurrentHashMap.newKeySet();
     final AtomicLong bytesStored = new AtomicLong();
     final AtomicLong inodeCount = new AtomicLong();
     final AtomicLong maxIno = new AtomicLong();
@@ -153,6 +155,7 @@ final class LocalIndex implements AutoCloseable {
             } else if (m instanceof Mutation.Truncate t) {
                 truncateData(t.ino(), t.size());
             } else if (m instanceof Mutation.SetXattrs x) {
+                dirty.add(CheckpointKeys.xattrs(x.ino()));
                 if (x.blob().length == 0) {
                     xattrs.remove(x.ino());
                 } else {
@@ -187,6 +190,7 @@ final class LocalIndex implements AutoCloseable {
             int n = Math.min(w.length() - done, ExtentList.BLOCK_SIZE - inBlock);
             Extent e = new Extent(inBlock, n, source, a, b, extentLsn, base + done);
             byte[] key = blockKey(w.inode().ino(), block);
+            dirty.add(CheckpointKeys.block(key));
             ExtentList list = ExtentList.fromBytes(extents.get(key)).overwrite(e);
             extents.put(key, list.toBytes());
             if (list.size() > ExtentList.MAX_EXTENTS && fragmented < 0) {
@@ -224,6 +228,7 @@ final class LocalIndex implements AutoCloseable {
                 }
             }
             if (changed) {
+                dirty.add(CheckpointKeys.block(key));
                 extents.put(key, new ExtentList(out).toBytes());
             }
         }
@@ -256,6 +261,7 @@ final class LocalIndex implements AutoCloseable {
                     }
                 }
             }
+            dirty.add(CheckpointKeys.block(key));
             extents.put(key, list.toBytes());
             done += n;
         }
@@ -311,6 +317,107 @@ final class LocalIndex implements AutoCloseable {
         chunks.put(chunkKey(idHi, idLo), ref);
     }
 
+    // ---- checkpoints ----
+
+    /** Takes the set of keys changed since the last call (the caller holds the gate closed). */
+    Set<CheckpointKeys.Key> takeDirty() {
+        Set<CheckpointKeys.Key> d = dirty;
+        dirty = ConcurrentHashMap.newKeySet();
+        return d;
+    }
+
+    /** Puts back keys whose checkpoint could not be written, so the next one includes them. */
+    void restoreDirty(Set<CheckpointKeys.Key> keys) {
+        dirty.addAll(keys);
+    }
+
+    /** The current value of a checkpoint key, or null if absent. */
+    byte[] valueOf(CheckpointKeys.Key k) {
+        ByteBuffer b = ByteBuffer.wrap(k.bytes(), 1, k.bytes().length - 1);
+        switch (k.kind()) {
+            case CheckpointKeys.INODE:
+                return inodes.get(b.getLong());
+            case CheckpointKeys.XATTRS:
+                return xattrs.get(b.getLong());
+            case CheckpointKeys.DENTRY:
+                return dentries.get(java.util.Arrays.copyOfRange(k.bytes(), 1, k.bytes().length));
+            case CheckpointKeys.BLOCK:
+                return extents.get(java.util.Arrays.copyOfRange(k.bytes(), 1, k.bytes().length));
+            case CheckpointKeys.CHUNK:
+                return chunks.get(java.util.Arrays.copyOfRange(k.bytes(), 1, k.bytes().length));
+            default:
+                throw new IllegalArgumentException("unknown checkpoint key kind " + k.kind());
+        }
+    }
+
+    /** Loads one checkpoint entry ({@code value} null = deleted). Counters follow; cookies are assigned anew. */
+    void load(CheckpointKeys.Key k, byte[] value) {
+        byte[] rest = java.util.Arrays.copyOfRange(k.bytes(), 1, k.bytes().length);
+        switch (k.kind()) {
+            case CheckpointKeys.INODE -> {
+                if (value == null) {
+                    deleteInodeOnly(ByteBuffer.wrap(rest).getLong());
+                } else {
+                    putInode(Inode.fromBytes(value));
+                }
+            }
+            case CheckpointKeys.XATTRS -> {
+                if (value == null) {
+                    xattrs.remove(ByteBuffer.wrap(rest).getLong());
+                } else {
+                    xattrs.put(ByteBuffer.wrap(rest).getLong(), value);
+                }
+            }
+            case CheckpointKeys.DENTRY -> {
+                ByteBuffer b = ByteBuffer.wrap(rest);
+                long parent = b.getLong();
+                String name = new String(rest, 8, rest.length - 8, StandardCharsets.UTF_8);
+                if (value == null) {
+                    deleteDentry(parent, name);
+                } else {
+                    ByteBuffer v = ByteBuffer.wrap(value);
+                    putDentry(new Mutation.PutDentry(parent, name, v.getLong(), FileType.fromCode(v.get())));
+                }
+            }
+            case CheckpointKeys.BLOCK -> {
+                if (value == null) {
+                    extents.remove(rest);
+                } else {
+                    extents.put(rest, value);
+                }
+            }
+            case CheckpointKeys.CHUNK -> {
+                if (value != null) {
+                    chunks.put(rest, value);
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown checkpoint key kind " + k.kind());
+        }
+    }
+
+    private void deleteInodeOnly(long ino) {
+        byte[] old = inodes.remove(ino);
+        orphans.remove(ino);
+        if (old != null) {
+            Inode prev = Inode.fromBytes(old);
+            inodeCount.decrementAndGet();
+            if (prev.type() == FileType.REGULAR) {
+                bytesStored.addAndGet(-prev.size());
+            }
+            if (prev.isDir()) {
+                dirmeta.remove(ino);
+            }
+        }
+    }
+
+    /** Every key of the index that a full checkpoint holds (inodes, entries, blocks, xattrs, referenced chunks). */
+    void forEachKey(java.util.function.Consumer<CheckpointKeys.Key> out) {
+        inodes.keySet().forEach(ino -> out.accept(CheckpointKeys.inode(ino)));
+        xattrs.keySet().forEach(ino -> out.accept(CheckpointKeys.xattrs(ino)));
+        dentries.keySet().forEach(k -> out.accept(CheckpointKeys.dentry(k)));
+        extents.keySet().forEach(k -> out.accept(CheckpointKeys.block(k)));
+    }
+
     byte[] chunkRef(long idHi, long idLo) {
         return chunks.get(chunkKey(idHi, idLo));
     }
@@ -320,6 +427,7 @@ final class LocalIndex implements AutoCloseable {
     }
 
     private void putInode(Inode in) {
+        dirty.add(CheckpointKeys.inode(in.ino()));
         byte[] old = inodes.put(in.ino(), in.toBytes());
         Inode prev = old == null ? null : Inode.fromBytes(old);
         if (prev == null) {
@@ -337,6 +445,8 @@ final class LocalIndex implements AutoCloseable {
     }
 
     private void deleteInode(long ino) {
+        dirty.add(CheckpointKeys.inode(ino));
+        dirty.add(CheckpointKeys.xattrs(ino));
         byte[] old = inodes.remove(ino);
         orphans.remove(ino);
         if (old == null) {
@@ -362,6 +472,7 @@ final class LocalIndex implements AutoCloseable {
         long firstWhole = (size + ExtentList.BLOCK_SIZE - 1) >>> ExtentList.BLOCK_SHIFT;
         if ((size & (ExtentList.BLOCK_SIZE - 1)) != 0) {
             byte[] key = blockKey(ino, size >>> ExtentList.BLOCK_SHIFT);
+            dirty.add(CheckpointKeys.block(key));
             byte[] v = extents.get(key);
             if (v != null) {
                 extents.put(key, ExtentList.fromBytes(v).truncate((int) (size & (ExtentList.BLOCK_SIZE - 1))).toBytes());
@@ -374,12 +485,16 @@ final class LocalIndex implements AutoCloseable {
     private void dropBlocks(long ino, long from, long size) {
         long last = (size - 1) >>> ExtentList.BLOCK_SHIFT;
         for (long b = from >>> ExtentList.BLOCK_SHIFT; size > 0 && b <= last; b++) {
-            extents.remove(blockKey(ino, b));
+            byte[] key = blockKey(ino, b);
+            if (extents.remove(key) != null) {
+                dirty.add(CheckpointKeys.block(key));
+            }
         }
     }
 
     private void putDentry(Mutation.PutDentry p) {
         byte[] key = dentryKey(p.parent(), p.name());
+        dirty.add(CheckpointKeys.dentry(key));
         byte[] old = dentries.get(key);
         long cookie;
         if (old != null) {
@@ -394,6 +509,7 @@ final class LocalIndex implements AutoCloseable {
     }
 
     private void deleteDentry(long parent, String name) {
+        dirty.add(CheckpointKeys.dentry(dentryKey(parent, name)));
         byte[] old = dentries.remove(dentryKey(parent, name));
         if (old == null) {
             return;

@@ -22,10 +22,13 @@ import java.util.Objects;
  * @param durability         {@link Durability#LOCAL} (fsync = the local write-log is forced; default) or
  *                           {@link Durability#REMOTE} (fsync also waits until the data is committed in the bucket).
  * @param drainTimeout       how long a clean unmount waits for everything to be shipped. Default 5 min; 0 .. 1 day.
+ * @param checkpointInterval a checkpoint is written at the first quiet moment (everything shipped) after this much
+ *                           time with new log segments, and at every clean unmount. Default 10 min; 0 .. 1 day.
+ * @param maxIncrementals    incremental checkpoints before they are merged into a full one. Default 16; 1 .. 1000.
  */
 public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, Duration flushDelay, long maxSegmentBytes,
                          int uploadParallelism, Duration initialBackoff, Duration maxBackoff, Durability durability,
-                         Duration drainTimeout) {
+                         Duration drainTimeout, Duration checkpointInterval, int maxIncrementals) {
 
     /** What fsync waits for. */
     public enum Durability { LOCAL, REMOTE }
@@ -36,6 +39,9 @@ public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, 
         Objects.requireNonNull(maxBackoff, "maxBackoff");
         Objects.requireNonNull(durability, "durability");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(checkpointInterval, "checkpointInterval");
+        range("checkpointInterval (ms)", checkpointInterval.toMillis(), 0, Duration.ofDays(1).toMillis());
+        range("maxIncrementals", maxIncrementals, 1, 1000);
         range("maxChunkBytes", maxChunkBytes, 128 << 10, 64 << 20);
         range("minChunkBytes", minChunkBytes, 4 << 10, maxChunkBytes);
         range("batchBytes", batchBytes, 128 << 10, 1L << 30);
@@ -49,27 +55,32 @@ public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, 
 
     public static ShipConfig defaults() {
         return new ShipConfig(4 << 20, 128 << 10, 16L << 20, Duration.ofSeconds(2), 64L << 20, 8,
-                Duration.ofMillis(100), Duration.ofSeconds(5), Durability.LOCAL, Duration.ofMinutes(5));
+                Duration.ofMillis(100), Duration.ofSeconds(5), Durability.LOCAL, Duration.ofMinutes(5),
+                Duration.ofMinutes(10), 16);
     }
 
     public ShipConfig withFlushDelay(Duration v) {
-        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, v, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout);
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, v, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout, checkpointInterval, maxIncrementals);
     }
 
     public ShipConfig withBackoff(Duration initial, Duration max) {
-        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initial, max, durability, drainTimeout);
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initial, max, durability, drainTimeout, checkpointInterval, maxIncrementals);
     }
 
     public ShipConfig withDurability(Durability v) {
-        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, v, drainTimeout);
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, v, drainTimeout, checkpointInterval, maxIncrementals);
     }
 
     public ShipConfig withDrainTimeout(Duration v) {
-        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, v);
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, v, checkpointInterval, maxIncrementals);
+    }
+
+    public ShipConfig withCheckpoints(Duration interval, int incrementals) {
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout, interval, incrementals);
     }
 
     public ShipConfig withBatchBytes(long v) {
-        return new ShipConfig(maxChunkBytes, minChunkBytes, v, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout);
+        return new ShipConfig(maxChunkBytes, minChunkBytes, v, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout, checkpointInterval, maxIncrementals);
     }
 
     private static void range(String name, long v, long min, long max) {
