@@ -43,16 +43,24 @@ final class CheckpointFormat {
      * @param seq       the log segment this checkpoint reflects
      * @param logSha256 SHA-256 of that segment (the log continues from it)
      * @param kind      {@link #FULL} or {@link #INCREMENTAL}
-     * @param chain     for an incremental: the checkpoints it builds on, oldest (a FULL) first; empty for a FULL
+     * @param chain     for an incremental: the checkpoints it builds on (position and object name), oldest (a FULL)
+     *                  first; empty for a FULL
      * @param maxIno    highest inode number ever allocated (inode numbers are never reused)
      * @param writers   per write-log id, its last shipment (who wrote what, for the next mount's checks)
      * @param parts     per part: entry count and SHA-256
      */
-    record Manifest(long seq, byte[] logSha256, UUID fsId, byte kind, List<Long> chain, long maxIno,
+    record Manifest(long seq, byte[] logSha256, UUID fsId, byte kind, List<Ref> chain, long maxIno,
                     Map<UUID, Writer> writers, List<PartInfo> parts) {
     }
 
     record PartInfo(long entries, byte[] sha256) {
+    }
+
+    /** A checkpoint's position and name ("full-&lt;tag&gt;" or "incr-&lt;tag&gt;", unique per writer and attempt). */
+    record Ref(long seq, String name) {
+        boolean isFull() {
+            return name.startsWith("full");
+        }
     }
 
     static byte[] encodePart(List<Entry> entries) {
@@ -97,12 +105,15 @@ final class CheckpointFormat {
     }
 
     static byte[] encodeManifest(Manifest m) {
-        int size = 8 + 4 + 8 + 32 + 16 + 1 + 4 + 8 * m.chain().size() + 8 + 4 + m.writers().size() * 32 + 4 + m.parts().size() * 40;
+        int size = 8 + 4 + 8 + 32 + 16 + 1 + 4 + 8 + 4 + m.writers().size() * 32 + 4 + m.parts().size() * 40;
+        for (Ref r : m.chain()) {
+            size += 8 + 1 + r.name().length();
+        }
         ByteBuffer b = ByteBuffer.allocate(size);
         b.putLong(MANIFEST_MAGIC).putInt(VERSION).putLong(m.seq()).put(m.logSha256());
         b.putLong(m.fsId().getMostSignificantBits()).putLong(m.fsId().getLeastSignificantBits());
         b.put(m.kind()).putInt(m.chain().size());
-        m.chain().forEach(b::putLong);
+        m.chain().forEach(r -> b.putLong(r.seq()).put((byte) r.name().length()).put(r.name().getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
         b.putLong(m.maxIno()).putInt(m.writers().size());
         m.writers().forEach((id, w) -> b.putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits())
                 .putLong(w.lastLsn()).putLong(w.lastSeq()));
@@ -126,9 +137,12 @@ final class CheckpointFormat {
         UUID fsId = new UUID(b.getLong(), b.getLong());
         byte kind = b.get();
         int chainLen = b.getInt();
-        List<Long> chain = new ArrayList<>(chainLen);
+        List<Ref> chain = new ArrayList<>(chainLen);
         for (int i = 0; i < chainLen; i++) {
-            chain.add(b.getLong());
+            long cs = b.getLong();
+            byte[] n = new byte[b.get() & 0xFF];
+            b.get(n);
+            chain.add(new Ref(cs, new String(n, java.nio.charset.StandardCharsets.US_ASCII)));
         }
         long maxIno = b.getLong();
         int nw = b.getInt();

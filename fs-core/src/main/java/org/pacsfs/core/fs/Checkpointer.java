@@ -35,17 +35,18 @@ final class Checkpointer {
     static final int PART_ENTRIES = 100_000;
     static final String FULL = "full";
     static final String INCR = "incr";
+    private static final java.security.SecureRandom TAGS = new java.security.SecureRandom();
 
     private final ObjectStore store;
     private final BucketKeys keys;
     private final UUID fsId;
     private final int maxIncrementals;
     /** The checkpoints the next incremental builds on, oldest (a FULL) first; empty before the first. */
-    private List<Long> chain;
+    private List<CheckpointFormat.Ref> chain;
     private long lastSeq;
     private long lastNanos = System.nanoTime();
 
-    Checkpointer(ObjectStore store, BucketKeys keys, UUID fsId, int maxIncrementals, List<Long> chain, long lastSeq) {
+    Checkpointer(ObjectStore store, BucketKeys keys, UUID fsId, int maxIncrementals, List<CheckpointFormat.Ref> chain, long lastSeq) {
         this.store = store;
         this.keys = keys;
         this.fsId = fsId;
@@ -88,13 +89,13 @@ final class Checkpointer {
     void write(long seq, byte[] logSha, long maxIno, Map<UUID, CheckpointFormat.Writer> writers, List<CheckpointFormat.Entry> entries) {
         boolean first = chain.isEmpty();
         byte kind = first ? CheckpointFormat.FULL : CheckpointFormat.INCREMENTAL;
-        String name = first ? FULL : INCR;
+        String name = newName(first ? FULL : INCR);
         List<CheckpointFormat.PartInfo> parts = writeParts(seq, name, first ? withoutTombstones(entries).iterator() : entries.iterator());
         CheckpointFormat.Manifest m = new CheckpointFormat.Manifest(seq, logSha, fsId, kind, first ? List.of() : List.copyOf(chain),
                 maxIno, writers, parts);
         put(keys.checkpoint(seq, name + ".manifest"), CheckpointFormat.encodeManifest(m));
         LOG.info("checkpoint {} ({}) written: {} entries", seq, first ? "full" : "incremental, chain " + (chain.size() + 1), entries.size());
-        chain.add(seq);
+        chain.add(new CheckpointFormat.Ref(seq, name));
         lastSeq = seq;
         lastNanos = System.nanoTime();
         if (chain.size() > maxIncrementals) {
@@ -105,18 +106,22 @@ final class Checkpointer {
     /** Merges the chain ending at {@code head} into a FULL checkpoint at the same position. */
     void consolidate(CheckpointFormat.Manifest head) {
         List<Iterator<CheckpointFormat.Entry>> runs = new ArrayList<>();
-        for (long s : chain) {
-            String name = s == chain.get(0) ? FULL : INCR;
-            CheckpointFormat.Manifest m = s == head.seq() ? head : readManifest(s, name);
-            runs.add(new RunIterator(s, name, m.parts().size()));
+        for (CheckpointFormat.Ref ref : chain) {
+            CheckpointFormat.Manifest m = readManifest(ref.seq(), ref.name());
+            runs.add(new RunIterator(ref.seq(), ref.name(), m.parts().size()));
         }
         Iterator<CheckpointFormat.Entry> merged = withoutTombstonesLazy(new MergeIterator(runs));
-        List<CheckpointFormat.PartInfo> parts = writeParts(head.seq(), FULL, merged);
+        String name = newName(FULL);
+        List<CheckpointFormat.PartInfo> parts = writeParts(head.seq(), name, merged);
         CheckpointFormat.Manifest full = new CheckpointFormat.Manifest(head.seq(), head.logSha256(), fsId, CheckpointFormat.FULL,
                 List.of(), head.maxIno(), head.writers(), parts);
-        put(keys.checkpoint(head.seq(), FULL + ".manifest"), CheckpointFormat.encodeManifest(full));
+        put(keys.checkpoint(head.seq(), name + ".manifest"), CheckpointFormat.encodeManifest(full));
         LOG.info("checkpoint {} consolidated: {} incrementals merged into a full checkpoint", head.seq(), chain.size() - 1);
-        chain = new ArrayList<>(List.of(head.seq()));
+        chain = new ArrayList<>(List.of(new CheckpointFormat.Ref(head.seq(), name)));
+    }
+
+    private static String newName(String kind) {
+        return kind + "-" + String.format("%08x", TAGS.nextInt());
     }
 
     private List<CheckpointFormat.PartInfo> writeParts(long seq, String name, Iterator<CheckpointFormat.Entry> entries) {
@@ -183,7 +188,7 @@ final class Checkpointer {
     // ---------------------------------------------------------------- loading at mount
 
     /** What a mount found: the newest loadable checkpoint. */
-    record Loaded(CheckpointFormat.Manifest manifest, List<Long> chain) {
+    record Loaded(CheckpointFormat.Manifest manifest, List<CheckpointFormat.Ref> chain) {
     }
 
     /**
@@ -191,7 +196,7 @@ final class Checkpointer {
      * A damaged checkpoint is skipped with a warning (the log is complete, so an older one or none still works).
      */
     Optional<Loaded> loadNewest(LocalIndex index) {
-        TreeMap<Long, Set<String>> found = new TreeMap<>();
+        TreeMap<Long, TreeSet<String>> found = new TreeMap<>();
         store.listAll(keys.checkpointsPrefix()).forEach(o -> {
             String k = o.key();
             if (k.endsWith(".manifest")) {
@@ -200,21 +205,16 @@ final class Checkpointer {
             }
         });
         for (Long seq : found.descendingKeySet()) {
-            for (String name : found.get(seq).contains(FULL) ? List.of(FULL, INCR) : List.of(INCR)) {
-                if (!found.get(seq).contains(name)) {
-                    continue;
-                }
+            for (String name : found.get(seq)) { // "full-..." sorts before "incr-...": a full one is preferred
                 try {
                     CheckpointFormat.Manifest m = readManifest(seq, name);
-                    List<Long> chain = new ArrayList<>(m.chain());
-                    chain.add(seq);
+                    List<CheckpointFormat.Ref> chain = new ArrayList<>(m.chain());
+                    chain.add(new CheckpointFormat.Ref(seq, name));
                     if (index != null) {
-                        for (int c = 0; c < chain.size(); c++) {
-                            long s = chain.get(c);
-                            String n = c == 0 ? FULL : INCR;
-                            CheckpointFormat.Manifest cm = s == seq ? m : readManifest(s, n);
+                        for (CheckpointFormat.Ref ref : chain) {
+                            CheckpointFormat.Manifest cm = ref.seq() == seq ? m : readManifest(ref.seq(), ref.name());
                             for (int i = 0; i < cm.parts().size(); i++) {
-                                for (CheckpointFormat.Entry e : readPart(s, n, i, cm)) {
+                                for (CheckpointFormat.Entry e : readPart(ref.seq(), ref.name(), i, cm)) {
                                     index.load(e.key(), e.value());
                                 }
                             }
@@ -225,10 +225,9 @@ final class Checkpointer {
                     this.lastSeq = seq;
                     return Optional.of(new Loaded(m, chain));
                 } catch (RuntimeException e) {
-                    LOG.warn("checkpoint {} ({}) cannot be used, trying an older one: {}", seq, name, e.getMessage());
+                    LOG.warn("checkpoint {} ({}) cannot be used: {}", seq, name, e.getMessage());
                     if (index != null) {
-                        throw new IllegalStateException("checkpoint " + seq + " failed while loading: " + e.getMessage()
-                                + "; the index is rebuilt from the full log at the next mount if this persists", e);
+                        throw new IllegalStateException("checkpoint " + seq + " failed while loading: " + e.getMessage(), e);
                     }
                 }
             }

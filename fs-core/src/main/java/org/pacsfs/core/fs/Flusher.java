@@ -65,6 +65,7 @@ final class Flusher implements AutoCloseable {
     private final java.util.Map<UUID, CheckpointFormat.Writer> writers;
     private final Checkpointer checkpointer;
     private volatile boolean checkpointRequested;
+    private volatile long checkpointRetryAt;
     private volatile long checkpointDoneSeq = -1;
     private volatile long shippedLsn;
     private volatile long headSeq;
@@ -460,7 +461,7 @@ final class Flusher implements AutoCloseable {
     }
 
     private boolean checkpointDue() {
-        return headSeq > checkpointer.lastSeq() && checkpointer.nanosSinceLast() >= config.checkpointInterval().toNanos()
+        return System.nanoTime() - checkpointRetryAt >= 0 && headSeq > checkpointer.lastSeq() && checkpointer.nanosSinceLast() >= config.checkpointInterval().toNanos()
                 && wal.lastLsn() == shippedLsn;
     }
 
@@ -501,7 +502,10 @@ final class Flusher implements AutoCloseable {
             finishCheckpoint(seq);
         } catch (RuntimeException e) {
             index.restoreDirty(dirty);
-            LOG.warn("checkpoint at log position {} failed, will try again: {}", seq, e.toString());
+            checkpointRequested = false;
+            checkpointRetryAt = System.nanoTime() + 5_000_000_000L;
+            LOG.warn("checkpoint at log position {} failed, will try again in 5 s: {}", seq, e.toString());
+            wake();
         }
     }
 
@@ -523,10 +527,9 @@ final class Flusher implements AutoCloseable {
         synchronized (monitor) {
             while (checkpointer.lastSeq() != headSeq && failure == null && running) {
                 long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
+                if (left <= 0 || !checkpointRequested) {
+                    return checkpointer.lastSeq() == headSeq; // done, or failed (the flusher cleared the request)
                 }
-                checkpointRequested = true;
                 try {
                     monitor.wait(Math.max(1, Math.min(50, left / 1_000_000)));
                 } catch (InterruptedException e) {

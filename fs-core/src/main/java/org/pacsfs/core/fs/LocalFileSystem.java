@@ -75,7 +75,15 @@ public final class LocalFileSystem implements FileSystem {
     private volatile boolean closed;
 
     /** What {@link #open} found and did. */
-    public record RecoveryInfo(boolean indexTrusted, long recordsReplayed, int orphansDeleted, long millis) {
+    /**
+     * @param indexTrusted     the local index was used as it was (clean shutdown at the bucket's checkpointed head)
+     * @param recordsReplayed  local write-log records applied
+     * @param orphansDeleted   files that had no name left (unlinked while open) and were deleted
+     * @param checkpointSeq    the bucket checkpoint the index was rebuilt from (0: none)
+     * @param segmentsReplayed bucket log segments applied after it
+     */
+    public record RecoveryInfo(boolean indexTrusted, long recordsReplayed, int orphansDeleted, long checkpointSeq,
+                               long segmentsReplayed, long millis) {
     }
 
     private LocalFileSystem(FsConfig config, WriteLog wal, LocalIndex index, Path indexDir) {
@@ -147,6 +155,8 @@ public final class LocalFileSystem implements FileSystem {
                 trusted = trusted && marker.get().headSeq() == 0;
             }
             long replayed = 0;
+            long loadedCheckpoint = 0;
+            long segmentsReplayed = 0;
             if (trusted) {
                 index = LocalIndex.open(indexDir, config.indexSizing(), marker.get());
             } else {
@@ -160,12 +170,15 @@ public final class LocalFileSystem implements FileSystem {
                             from = new BucketLog.Head(m.seq(), m.logSha256(), m.writers());
                         }
                     } catch (RuntimeException e) {
-                        LOG.warn("mount: the newest checkpoint cannot be loaded ({}); rebuilding from the whole log", e.getMessage());
+                        LOG.warn("mount: the newest checkpoint cannot be loaded ({}); rebuilding from the whole log, and the next "
+                                + "checkpoint will be a full one", e.getMessage());
                         index.closeQuietly();
                         index = LocalIndex.createEmpty(indexDir, config.indexSizing());
                         checkpointer = new Checkpointer(mountStore, keys, fsId, remote.ship().maxIncrementals(), List.of(), 0);
                     }
                     head = BucketLog.replay(mountStore, keys, fsId, index, from);
+                    loadedCheckpoint = from.seq();
+                    segmentsReplayed = head.seq() - from.seq();
                 }
                 replayed = replay(wal, index, head == null ? 1 : head.shippedLsn(identity.walId()) + 1);
             }
@@ -181,7 +194,8 @@ public final class LocalFileSystem implements FileSystem {
             }
             fs.ensureRoot();
             int orphans = fs.deleteOrphans();
-            RecoveryInfo info = new RecoveryInfo(trusted, replayed, orphans, (System.nanoTime() - start) / 1_000_000);
+            RecoveryInfo info = new RecoveryInfo(trusted, replayed, orphans, loadedCheckpoint, segmentsReplayed,
+                    (System.nanoTime() - start) / 1_000_000);
             LOG.info("filesystem in {} opened{}: index {}, {} records replayed, {} orphans deleted, {} ms",
                     config.stateDirectory(), remote == null ? "" : " on " + remote.store().location(),
                     trusted ? "trusted (clean shutdown)" : "rebuilt", replayed, orphans, info.millis());

@@ -53,6 +53,14 @@ public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, 
         range("drainTimeout (ms)", drainTimeout.toMillis(), 0, Duration.ofDays(1).toMillis());
     }
 
+    /** All but the checkpoint settings, which take their defaults. */
+    public ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, Duration flushDelay, long maxSegmentBytes,
+                      int uploadParallelism, Duration initialBackoff, Duration maxBackoff, Durability durability,
+                      Duration drainTimeout) {
+        this(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff,
+                maxBackoff, durability, drainTimeout, Duration.ofMinutes(10), 16);
+    }
+
     public static ShipConfig defaults() {
         return new ShipConfig(4 << 20, 128 << 10, 16L << 20, Duration.ofSeconds(2), 64L << 20, 8,
                 Duration.ofMillis(100), Duration.ofSeconds(5), Durability.LOCAL, Duration.ofMinutes(5),
