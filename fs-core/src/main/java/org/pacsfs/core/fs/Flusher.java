@@ -437,9 +437,9 @@ final class Flusher implements AutoCloseable {
                 if (expected == null) {
                     return;
                 }
-                byte[] there = store.get(key).bytes();
+                byte[] there = getWithRetry(key, backoff);
                 if (Arrays.equals(there, expected)) {
-                    return;
+                    return; // our earlier attempt landed; only its response was lost
                 }
                 throw new PermanentFailure("metadata log segment " + key + " was written by another writer: this mount "
                         + "no longer owns the filesystem (lease taken over?)", e);
@@ -539,6 +539,20 @@ final class Flusher implements AutoCloseable {
             }
         }
         return checkpointer.lastSeq() == headSeq;
+    }
+
+    private byte[] getWithRetry(String key, Backoff backoff) throws InterruptedException {
+        while (true) {
+            try {
+                return store.get(key).bytes();
+            } catch (ObjectStoreException.Transient e) {
+                retries.incrementAndGet();
+                pause(backoff.nextDelayNanos());
+                if (!running) {
+                    throw new InterruptedException("flusher stopped");
+                }
+            }
+        }
     }
 
     /**

@@ -1143,7 +1143,7 @@ public final class LocalFileSystem implements FileSystem {
                 if (drained) {
                     lease.release();
                 } else {
-                    lease.close();
+                    lease.abandon();
                 }
             }
         }
@@ -1204,7 +1204,7 @@ public final class LocalFileSystem implements FileSystem {
         index.closeQuietly();
         closeQuietly(wal);
         if (lease != null) {
-            lease.close();
+            lease.abandon();
         }
     }
 

@@ -590,6 +590,20 @@ public final class Lease implements AutoCloseable {
         release();
     }
 
+    /**
+     * Stops renewing without touching the lease object: it stays held (by us) until it expires, and nobody else
+     * takes it without --take-over. For an unmount that could not ship everything (the newest changes are only on
+     * this machine) and for crash tests (a killed process releases nothing).
+     */
+    public void abandon() {
+        synchronized (lock) {
+            if (nextRenewal != null) {
+                nextRenewal.cancel(false);
+            }
+            stopOwnScheduler();
+        }
+    }
+
     @Override
     public String toString() {
         return "Lease[" + where + ", " + state + ", " + record() + "]";
