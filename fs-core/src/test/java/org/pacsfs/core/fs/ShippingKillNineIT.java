@@ -93,7 +93,7 @@ class ShippingKillNineIT {
         int killedWhileOpening = 0;
         for (int cycle = 0; cycle < cycles; cycle++) {
             boolean duringOpen = random.nextInt(100) < 15;
-            int delay = duringOpen ? random.nextInt(1200) : 100 + random.nextInt(1400);
+            int delay = duringOpen ? random.nextInt(1200) : 100 + random.nextInt(1000);
             long t0 = System.nanoTime();
             boolean opened = runAndKill(bucket, state, cycle, random.nextLong(), duringOpen, delay, model);
             if (!opened) {
@@ -152,7 +152,7 @@ class ShippingKillNineIT {
             }
         }
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(childClassPath());
         cmd.add(ShippingCrashChild.class.getName());
         cmd.addAll(List.of(state.toString(), bucket.endpoint().toString(), bucket.name(), bucket.accessKeyId(),
                 bucket.secretAccessKey(), Long.toString((cycle + 1) * 1_000_000L), Long.toString(childSeed)));
@@ -180,9 +180,14 @@ class ShippingKillNineIT {
         reader.start();
         try {
             CountDownLatch waitFor = duringOpen ? started : open;
-            if (!waitFor.await(90, TimeUnit.SECONDS)) {
+            long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!waitFor.await(50, TimeUnit.MILLISECONDS) && p.isAlive() && System.nanoTime() < giveUp) {
+                // waiting for the child
+            }
+            if (waitFor.getCount() > 0) {
+                p.waitFor(2, TimeUnit.SECONDS);
                 throw new AssertionError("cycle " + cycle + ": the child did not " + (duringOpen ? "start" : "open the filesystem")
-                        + " within 90 s; exit " + (p.isAlive() ? "none (still running)" : p.exitValue()) + "; stderr:\n" + tail(stderr));
+                        + " (it died, or took over 90 s); exit " + (p.isAlive() ? "none (still running)" : p.exitValue()) + "; stderr:\n" + tail(stderr));
             }
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis);
             while (System.nanoTime() < until && p.isAlive()) {
@@ -212,6 +217,43 @@ class ShippingKillNineIT {
             model.apply(m.group(1), a, cycle);
         }
         return open.getCount() == 0;
+    }
+
+    private String classPath;
+
+    /**
+     * The test class path for the children, with its directories (target/classes, target/test-classes) copied once
+     * into the temporary directory: a build running meanwhile in the same checkout must not pull the classes from
+     * under a child started minutes later.
+     */
+    private String childClassPath() throws IOException {
+        if (classPath == null) {
+            String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+            List<String> out = new ArrayList<>();
+            int n = 0;
+            for (String entry : cp.split(java.io.File.pathSeparator)) {
+                Path p = Path.of(entry);
+                if (Files.isDirectory(p)) {
+                    Path copy = tmp.resolve("classpath-" + n++);
+                    try (var files = Files.walk(p)) {
+                        for (Path f : (Iterable<Path>) files::iterator) {
+                            Path to = copy.resolve(p.relativize(f).toString());
+                            if (Files.isDirectory(f)) {
+                                Files.createDirectories(to);
+                            } else {
+                                Files.copy(f, to);
+                            }
+                        }
+                    }
+                    out.add(copy.toString());
+                } else {
+                    out.add(entry);
+                }
+            }
+            classPath = String.join(java.io.File.pathSeparator, out);
+            System.out.println("ShippingKillNineIT: child class path of " + out.size() + " entries, " + n + " directories copied");
+        }
+        return classPath;
     }
 
     private static String tail(Path file) throws IOException {
