@@ -65,12 +65,20 @@ final class BucketLog {
      * each to {@code index} if not null, and returns the head.
      */
     static Head replay(ObjectStore store, BucketKeys keys, UUID fsId, LocalIndex index, Head from) {
+        return replay(store, keys, fsId, index, from, Long.MAX_VALUE);
+    }
+
+    /** As {@link #replay(ObjectStore, BucketKeys, UUID, LocalIndex, Head)}, stopping after segment {@code upTo}. */
+    static Head replay(ObjectStore store, BucketKeys keys, UUID fsId, LocalIndex index, Head from, long upTo) {
         byte[] prev = from.sha256();
         Map<UUID, CheckpointFormat.Writer> writers = new LinkedHashMap<>(from.writers());
         List<Long> seqs = segmentSeqs(store, keys);
         for (long seq : seqs) {
             if (seq <= from.seq()) {
                 continue;
+            }
+            if (seq > upTo) {
+                break;
             }
             String key = keys.logSegment(seq);
             byte[] bytes = store.get(key).bytes();
@@ -93,7 +101,7 @@ final class BucketLog {
             throw new IllegalStateException("the bucket has a checkpoint at log position " + from.seq() + " but only "
                     + seqs.size() + " log segments");
         }
-        return new Head(Math.max(from.seq(), seqs.size()), prev, writers);
+        return new Head(Math.max(from.seq(), Math.min(upTo, seqs.size())), prev, writers);
     }
 
     static Head empty() {

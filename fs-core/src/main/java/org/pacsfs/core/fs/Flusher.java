@@ -71,7 +71,8 @@ final class Flusher implements AutoCloseable {
     private volatile long headSeq;
     private volatile byte[] headSha;
     private volatile long firstPendingNanos;
-    private volatile boolean urgent;
+    /** Ship at once until this LSN is shipped (fsync with durability remote, unmount, tests). */
+    private final AtomicLong urgentUpTo = new AtomicLong();
     private volatile boolean running = true;
     private volatile String failure;
 
@@ -159,7 +160,7 @@ final class Flusher implements AutoCloseable {
             if (left <= 0) {
                 return false;
             }
-            urgent = true;
+            urgentUpTo.accumulateAndGet(lsn, Math::max);
             wake();
             synchronized (monitor) {
                 if (shippedLsn < lsn && failure == null) {
@@ -217,11 +218,15 @@ final class Flusher implements AutoCloseable {
         if (wal.lastLsn() <= shippedLsn) {
             return false;
         }
-        if (urgent || pendingBytes.get() >= config.batchBytes()) {
+        if (shippedLsn < urgentUpTo.get() || pendingBytes.get() >= config.batchBytes()) {
             return true;
         }
         long first = firstPendingNanos;
-        return first == 0 || System.nanoTime() - first >= config.flushDelay().toNanos();
+        if (first == 0) {
+            firstPendingNanos = System.nanoTime(); // records found without a notice (after a restart): start waiting now
+            return config.flushDelay().isZero();
+        }
+        return System.nanoTime() - first >= config.flushDelay().toNanos();
     }
 
     /** A planned write: the record's data and where it goes. */
@@ -259,7 +264,6 @@ final class Flusher implements AutoCloseable {
     }
 
     private void shipBatch() throws WriteLogException, InterruptedException, FsException {
-        urgent = false;
         long from = shippedLsn + 1;
         long until = wal.lastLsn();
         // Ship only what is durable locally: after a power loss the local log must still hold everything the

@@ -73,6 +73,10 @@ public record FsConfig(Path stateDirectory, long capacityBytes, long expectedFil
         return new FsConfig(stateDirectory, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, v, clock);
     }
 
+    public FsConfig withStateDirectory(Path v) {
+        return new FsConfig(v, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, walTuning, clock);
+    }
+
     public FsConfig withClock(LongSupplier v) {
         return new FsConfig(stateDirectory, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, walTuning, v);
     }

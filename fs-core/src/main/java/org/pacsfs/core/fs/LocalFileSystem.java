@@ -238,6 +238,48 @@ public final class LocalFileSystem implements FileSystem {
         });
     }
 
+    /**
+     * A read-only view over an index and a write-log that are not a mounted filesystem (for {@link LostAndFound}):
+     * reads only; nothing is logged, and closing it is the caller's business.
+     */
+    static LocalFileSystem view(FsConfig config, WriteLog wal, LocalIndex index, ChunkSource chunks) {
+        LocalFileSystem fs = new LocalFileSystem(config, wal, index, config.stateDirectory().resolve("index"));
+        fs.chunkSource = chunks;
+        fs.readOnly = "this is a read-only view of another machine's unshipped changes";
+        return fs;
+    }
+
+    /** Replays write-log records from {@code from} into {@code index}; returns the inodes they touched. */
+    static java.util.Set<Long> replayCollecting(WriteLog wal, LocalIndex index, long from, List<String> removedNames) throws WriteLogException {
+        java.util.Set<Long> touched = new java.util.LinkedHashSet<>();
+        if (wal.lastLsn() < from) {
+            return touched;
+        }
+        try (RecordCursor cursor = wal.readFrom(from)) {
+            while (cursor.next()) {
+                WalRecord r = cursor.record();
+                if (r.type() == FsRecord.TYPE_MUTATIONS) {
+                    List<Mutation> ms = FsRecord.readMutations(r.payload());
+                    for (Mutation m : ms) {
+                        if (m instanceof Mutation.PutInode p) {
+                            touched.add(p.inode().ino());
+                        } else if (m instanceof Mutation.PutDentry d) {
+                            touched.add(d.child());
+                        } else if (m instanceof Mutation.DeleteDentry d) {
+                            removedNames.add("inode " + d.parent() + " / " + d.name());
+                        }
+                    }
+                    index.apply(ms, r.lsn());
+                } else {
+                    FsRecord.Write w = FsRecord.readWrite(r.payload());
+                    touched.add(w.inode().ino());
+                    index.applyWrite(w, r.pointer().segmentId(), r.pointer().position(), r.lsn());
+                }
+            }
+        }
+        return touched;
+    }
+
     /** What the last open found: whether the index was trusted, how much was replayed. */
     public RecoveryInfo recoveryInfo() {
         return recovery;
