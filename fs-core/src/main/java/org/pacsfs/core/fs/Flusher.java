@@ -264,6 +264,10 @@ final class Flusher implements AutoCloseable {
     }
 
     private void shipBatch() throws WriteLogException, InterruptedException, FsException {
+        String lost = fs.readOnlyReason();
+        if (lost != null) {
+            throw new PermanentFailure(lost, null);
+        }
         long from = shippedLsn + 1;
         long until = wal.lastLsn();
         // Ship only what is durable locally: after a power loss the local log must still hold everything the

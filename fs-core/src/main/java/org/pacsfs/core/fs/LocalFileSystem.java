@@ -280,6 +280,11 @@ public final class LocalFileSystem implements FileSystem {
         return touched;
     }
 
+    /** Why changes are refused (lease lost), or null. */
+    String readOnlyReason() {
+        return readOnly;
+    }
+
     /** What the last open found: whether the index was trusted, how much was replayed. */
     public RecoveryInfo recoveryInfo() {
         return recovery;
