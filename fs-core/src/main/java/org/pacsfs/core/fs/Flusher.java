@@ -337,26 +337,34 @@ final class Flusher implements AutoCloseable {
                 encodedRefs, allOps);
         byte[] encoded = seg.encode();
         commitSegment(seg.seq(), encoded);
-        for (int i = 0; i < refs.size(); i++) {
-            ChunkId id = refs.get(i).id();
-            index.putChunkRef(ChunkReader.hi(id), ChunkReader.lo(id), encodedRefs.get(i));
-            reader.offer(id, packer.chunks.get(i).flip());
-        }
-        for (int i = 0; i < rewrites.size(); i++) {
-            Rewrite rw = rewrites.get(i);
-            ChunkId id = refs.get(rewriteSpots.get(i)[0]).id();
-            fs.applyRewrite(rw.ino, rw.offset, rw.data.remaining(), ChunkReader.hi(id), ChunkReader.lo(id), rewriteSpots.get(i)[1], rw.fromChunks);
-        }
-        for (List<Placement> pieces : byFile.values()) {
-            for (Placement pl : pieces) {
-                MetaSegment.Op op = ops.get(pl.opIndex);
-                ChunkId id = refs.get(op.chunkIndex()).id();
-                fs.repoint(pl.ino, pl.offset, pl.length, pl.lsn, pl.dataOffset, ChunkReader.hi(id), ChunkReader.lo(id), op.chunkOffset());
-            }
-        }
+        // Committed: from here on this batch must never be shipped again, whatever happens locally.
         headSeq = seg.seq();
         headSha = MetaSegment.sha256(encoded);
         writers.put(walId, new CheckpointFormat.Writer(last, seg.seq()));
+        try {
+            for (int i = 0; i < refs.size(); i++) {
+                ChunkId id = refs.get(i).id();
+                index.putChunkRef(ChunkReader.hi(id), ChunkReader.lo(id), encodedRefs.get(i));
+                reader.offer(id, packer.chunks.get(i).flip());
+            }
+            for (int i = 0; i < rewrites.size(); i++) {
+                Rewrite rw = rewrites.get(i);
+                ChunkId id = refs.get(rewriteSpots.get(i)[0]).id();
+                fs.applyRewrite(rw.ino, rw.offset, rw.data.remaining(), ChunkReader.hi(id), ChunkReader.lo(id), rewriteSpots.get(i)[1], rw.fromChunks);
+            }
+            for (List<Placement> pieces : byFile.values()) {
+                for (Placement pl : pieces) {
+                    MetaSegment.Op op = ops.get(pl.opIndex);
+                    ChunkId id = refs.get(op.chunkIndex()).id();
+                    fs.repoint(pl.ino, pl.offset, pl.length, pl.lsn, pl.dataOffset, ChunkReader.hi(id), ChunkReader.lo(id), op.chunkOffset());
+                }
+            }
+        } catch (RuntimeException e) {
+            // The bucket has the batch but the local index does not point at it: keep the log (no release) and stop;
+            // a remount rebuilds the index from the bucket and the log.
+            fs.failLocally("after committing log segment " + seg.seq() + ", updating the local index failed: " + e);
+            throw new PermanentFailure("local index update after commit of segment " + seg.seq() + " failed: " + e, e);
+        }
         shippedLsn = last;
         rewrittenBytes.addAndGet(rewrites.stream().mapToLong(r -> r.data.remaining()).sum());
         pendingBytes.addAndGet(-dataBytes);

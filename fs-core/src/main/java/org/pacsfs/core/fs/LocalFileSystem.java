@@ -280,6 +280,12 @@ public final class LocalFileSystem implements FileSystem {
         return touched;
     }
 
+    /** Refuses further changes (EIO) after the local state stopped matching the log or the bucket. */
+    void failLocally(String reason) {
+        failure = reason + "; unmount and mount again to rebuild the index";
+        LOG.error(failure);
+    }
+
     /** Why changes are refused (lease lost), or null. */
     String readOnlyReason() {
         return readOnly;
