@@ -244,22 +244,44 @@ final class Flusher implements AutoCloseable {
      */
     private static final class Packer {
         final List<ByteBuffer> chunks = new ArrayList<>();
+        final List<Boolean> sealed = new ArrayList<>();
         final int max;
+        final java.util.function.IntConsumer onSealed;
 
-        Packer(int max) {
+        /** {@code onSealed} gets each chunk's index as soon as nothing more goes into it (its upload can start). */
+        Packer(int max, java.util.function.IntConsumer onSealed) {
             this.max = max;
+            this.onSealed = onSealed;
         }
 
         /** Places {@code data} in the chunk {@code current} names (or a new one); returns {chunk index, offset}. */
         int[] place(ByteBuffer data, int[] current) {
             if (current[0] < 0 || chunks.get(current[0]).remaining() < data.remaining()) {
+                if (current[0] >= 0) {
+                    seal(current[0]);
+                }
                 chunks.add(ByteBuffer.allocate(max));
+                sealed.add(false);
                 current[0] = chunks.size() - 1;
             }
             ByteBuffer c = chunks.get(current[0]);
             int at = c.position();
             c.put(data.duplicate());
             return new int[] {current[0], at};
+        }
+
+        /** A file's chunk that holds less than maxChunkBytes is sealed when the file's pieces are all placed. */
+        void seal(int index) {
+            if (!sealed.get(index)) {
+                sealed.set(index, true);
+                onSealed.accept(index);
+            }
+        }
+
+        void sealAll() {
+            for (int i = 0; i < chunks.size(); i++) {
+                seal(i);
+            }
         }
     }
 
@@ -298,7 +320,15 @@ final class Flusher implements AutoCloseable {
         if (last < from) {
             return;
         }
-        Packer packer = new Packer(config.maxChunkBytes());
+        List<Future<ChunkRef>> uploadsInFlight = new ArrayList<>();
+        Packer[] packerRef = new Packer[1];
+        Packer packer = new Packer(config.maxChunkBytes(), i -> {
+            while (uploadsInFlight.size() <= i) {
+                uploadsInFlight.add(null);
+            }
+            uploadsInFlight.set(i, startUpload(packerRef[0].chunks.get(i)));
+        });
+        packerRef[0] = packer;
         List<MetaSegment.Op> rewriteOps = new ArrayList<>();
         List<Rewrite> rewrites = new ArrayList<>();
         List<int[]> rewriteSpots = new ArrayList<>();
@@ -322,11 +352,15 @@ final class Flusher implements AutoCloseable {
                 MetaSegment.Op op = ops.get(pl.opIndex);
                 ops.set(pl.opIndex, new MetaSegment.Op(op.type(), op.body(), spot[0], spot[1]));
             }
+            if (current != sharedChunk && current[0] >= 0) {
+                packer.seal(current[0]); // this file's last chunk of the batch: upload it now
+            }
         }
+        packer.sealAll();
         List<MetaSegment.Op> allOps = new ArrayList<>(rewriteOps.size() + ops.size());
         allOps.addAll(rewriteOps); // rewrites describe the state at the start of the segment: they come first
         allOps.addAll(ops);
-        List<ChunkRef> refs = upload(packer.chunks);
+        List<ChunkRef> refs = awaitUploads(uploadsInFlight);
         List<byte[]> encodedRefs = new ArrayList<>(refs.size());
         for (ChunkRef ref : refs) {
             ByteBuffer b = ByteBuffer.allocate(ChunkRef.ENCODED_SIZE);
@@ -407,17 +441,17 @@ final class Flusher implements AutoCloseable {
         return new Rewrite(first.ino, start, data, from);
     }
 
-    private List<ChunkRef> upload(List<ByteBuffer> chunks) throws InterruptedException {
-        List<Future<ChunkRef>> futures = new ArrayList<>(chunks.size());
-        for (ByteBuffer c : chunks) {
-            ByteBuffer raw = c.duplicate().flip();
-            futures.add(uploads.submit(() -> {
-                EncodedChunk enc = codec.encode(ChunkId.random(), raw);
-                putWithRetry(keys.chunk(enc.id()), enc.stored(), null);
-                return enc.ref();
-            }));
-        }
-        List<ChunkRef> refs = new ArrayList<>(chunks.size());
+    private Future<ChunkRef> startUpload(ByteBuffer chunk) {
+        ByteBuffer raw = chunk.duplicate().flip();
+        return uploads.submit(() -> {
+            EncodedChunk enc = codec.encode(ChunkId.random(), raw);
+            putWithRetry(keys.chunk(enc.id()), enc.stored(), null);
+            return enc.ref();
+        });
+    }
+
+    private static List<ChunkRef> awaitUploads(List<Future<ChunkRef>> futures) throws InterruptedException {
+        List<ChunkRef> refs = new ArrayList<>(futures.size());
         for (Future<ChunkRef> f : futures) {
             try {
                 refs.add(f.get());

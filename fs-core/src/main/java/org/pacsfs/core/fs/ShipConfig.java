@@ -15,7 +15,8 @@ import java.util.Objects;
  *                           waits for more bytes meanwhile). Default 2 s; range 0 .. 10 min.
  * @param maxSegmentBytes    most file data shipped under one metadata log segment. Default 64 MiB; at least
  *                           maxChunkBytes.
- * @param uploadParallelism  chunk PUTs in flight. Default 8; range 1 .. 256.
+ * @param uploadParallelism  chunk PUTs in flight. Default 16 (measured: 8 left the link idle between batches,
+ *                           fs-core/BENCHMARKS.md); range 1 .. 256.
  * @param initialBackoff     first retry delay after a transient S3 error. Default 100 ms; range 1 ms .. 1 min.
  * @param maxBackoff         cap of the exponential backoff (so shipping resumes promptly when S3 returns). Default
  *                           5 s; range initialBackoff .. 10 min.
@@ -62,7 +63,7 @@ public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, 
     }
 
     public static ShipConfig defaults() {
-        return new ShipConfig(4 << 20, 128 << 10, 16L << 20, Duration.ofSeconds(2), 64L << 20, 8,
+        return new ShipConfig(4 << 20, 128 << 10, 16L << 20, Duration.ofSeconds(2), 64L << 20, 16,
                 Duration.ofMillis(100), Duration.ofSeconds(5), Durability.LOCAL, Duration.ofMinutes(5),
                 Duration.ofMinutes(10), 16);
     }
