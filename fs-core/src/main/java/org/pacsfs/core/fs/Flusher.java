@@ -285,12 +285,37 @@ final class Flusher implements AutoCloseable {
         }
     }
 
+    /** A batch read from the log and packed, its chunk uploads started; committed by {@link #commit}. */
+    private record Batch(long from, long last, long dataBytes, List<MetaSegment.Op> ops, List<MetaSegment.Op> allOps,
+                         java.util.LinkedHashMap<Long, List<Placement>> byFile, List<Rewrite> rewrites,
+                         List<int[]> rewriteSpots, Packer packer, List<Future<ChunkRef>> uploads) {
+    }
+
+    /** The next batch, prepared while the previous one commits, so that the link to S3 stays busy. */
+    private Batch ahead;
+
     private void shipBatch() throws WriteLogException, InterruptedException, FsException {
         String lost = fs.readOnlyReason();
         if (lost != null) {
             throw new PermanentFailure(lost, null);
         }
-        long from = shippedLsn + 1;
+        Batch b = ahead != null ? ahead : prepare(shippedLsn + 1);
+        ahead = null;
+        if (b == null) {
+            return;
+        }
+        try {
+            if (wal.lastLsn() > b.last() && (urgentUpTo.get() > b.last() || pendingBytes.get() - b.dataBytes() >= config.batchBytes())) {
+                ahead = prepare(b.last() + 1);
+            }
+            commit(b);
+        } catch (WriteLogException | InterruptedException | RuntimeException e) {
+            ahead = null; // prepared against a head that did not move: prepare again from the shipped LSN
+            throw e;
+        }
+    }
+
+    private Batch prepare(long from) throws WriteLogException {
         long until = wal.lastLsn();
         // Ship only what is durable locally: after a power loss the local log must still hold everything the
         // bucket has from it, or new records would reuse LSNs the bucket already names.
@@ -299,7 +324,7 @@ final class Flusher implements AutoCloseable {
         List<MetaSegment.Op> ops = new ArrayList<>();
         java.util.LinkedHashMap<Long, List<Placement>> byFile = new java.util.LinkedHashMap<>();
         long dataBytes = 0;
-        long last = shippedLsn;
+        long last = from - 1;
         try (RecordCursor cursor = wal.readFrom(from)) {
             while (last < until && dataBytes < config.maxSegmentBytes() && cursor.next()) {
                 WalRecord r = cursor.record();
@@ -318,7 +343,7 @@ final class Flusher implements AutoCloseable {
             }
         }
         if (last < from) {
-            return;
+            return null;
         }
         List<Future<ChunkRef>> uploadsInFlight = new ArrayList<>();
         Packer[] packerRef = new Packer[1];
@@ -360,35 +385,39 @@ final class Flusher implements AutoCloseable {
         List<MetaSegment.Op> allOps = new ArrayList<>(rewriteOps.size() + ops.size());
         allOps.addAll(rewriteOps); // rewrites describe the state at the start of the segment: they come first
         allOps.addAll(ops);
-        List<ChunkRef> refs = awaitUploads(uploadsInFlight);
+        return new Batch(from, last, dataBytes, ops, allOps, byFile, rewrites, rewriteSpots, packer, uploadsInFlight);
+    }
+
+    private void commit(Batch b) throws WriteLogException, InterruptedException {
+        List<ChunkRef> refs = awaitUploads(b.uploads());
         List<byte[]> encodedRefs = new ArrayList<>(refs.size());
         for (ChunkRef ref : refs) {
-            ByteBuffer b = ByteBuffer.allocate(ChunkRef.ENCODED_SIZE);
-            ref.encode(b);
-            encodedRefs.add(b.array());
+            ByteBuffer e = ByteBuffer.allocate(ChunkRef.ENCODED_SIZE);
+            ref.encode(e);
+            encodedRefs.add(e.array());
         }
-        MetaSegment seg = new MetaSegment(headSeq + 1, headSha, fsId, walId, from, last, System.currentTimeMillis() * 1_000_000L,
-                encodedRefs, allOps);
+        MetaSegment seg = new MetaSegment(headSeq + 1, headSha, fsId, walId, b.from(), b.last(), System.currentTimeMillis() * 1_000_000L,
+                encodedRefs, b.allOps());
         byte[] encoded = seg.encode();
         commitSegment(seg.seq(), encoded);
         // Committed: from here on this batch must never be shipped again, whatever happens locally.
         headSeq = seg.seq();
         headSha = MetaSegment.sha256(encoded);
-        writers.put(walId, new CheckpointFormat.Writer(last, seg.seq()));
+        writers.put(walId, new CheckpointFormat.Writer(b.last(), seg.seq()));
         try {
             for (int i = 0; i < refs.size(); i++) {
                 ChunkId id = refs.get(i).id();
                 index.putChunkRef(ChunkReader.hi(id), ChunkReader.lo(id), encodedRefs.get(i));
-                reader.offer(id, packer.chunks.get(i).flip());
+                reader.offer(id, b.packer().chunks.get(i).duplicate().flip());
             }
-            for (int i = 0; i < rewrites.size(); i++) {
-                Rewrite rw = rewrites.get(i);
-                ChunkId id = refs.get(rewriteSpots.get(i)[0]).id();
-                fs.applyRewrite(rw.ino, rw.offset, rw.data.remaining(), ChunkReader.hi(id), ChunkReader.lo(id), rewriteSpots.get(i)[1], rw.fromChunks);
+            for (int i = 0; i < b.rewrites().size(); i++) {
+                Rewrite rw = b.rewrites().get(i);
+                ChunkId id = refs.get(b.rewriteSpots().get(i)[0]).id();
+                fs.applyRewrite(rw.ino, rw.offset, rw.data.remaining(), ChunkReader.hi(id), ChunkReader.lo(id), b.rewriteSpots().get(i)[1], rw.fromChunks);
             }
-            for (List<Placement> pieces : byFile.values()) {
+            for (List<Placement> pieces : b.byFile().values()) {
                 for (Placement pl : pieces) {
-                    MetaSegment.Op op = ops.get(pl.opIndex);
+                    MetaSegment.Op op = b.ops().get(pl.opIndex);
                     ChunkId id = refs.get(op.chunkIndex()).id();
                     fs.repoint(pl.ino, pl.offset, pl.length, pl.lsn, pl.dataOffset, ChunkReader.hi(id), ChunkReader.lo(id), op.chunkOffset());
                 }
@@ -399,19 +428,19 @@ final class Flusher implements AutoCloseable {
             fs.failLocally("after committing log segment " + seg.seq() + ", updating the local index failed: " + e);
             throw new PermanentFailure("local index update after commit of segment " + seg.seq() + " failed: " + e, e);
         }
-        shippedLsn = last;
-        rewrittenBytes.addAndGet(rewrites.stream().mapToLong(r -> r.data.remaining()).sum());
-        pendingBytes.addAndGet(-dataBytes);
+        shippedLsn = b.last();
+        rewrittenBytes.addAndGet(b.rewrites().stream().mapToLong(r -> r.data.remaining()).sum());
+        pendingBytes.addAndGet(-b.dataBytes());
         if (pendingBytes.get() < 0) {
             pendingBytes.set(0);
         }
         if (wal.lastLsn() > shippedLsn && firstPendingNanos == 0) {
             firstPendingNanos = System.nanoTime();
         }
-        wal.release(last);
+        wal.release(b.last());
         wake();
-        LOG.debug("shipped LSN {}..{} as segment {} with {} chunks ({} data bytes, {} rewrites)", from, last, seg.seq(),
-                refs.size(), dataBytes, rewrites.size());
+        LOG.debug("shipped LSN {}..{} as segment {} with {} chunks ({} data bytes, {} rewrites)", b.from(), b.last(), seg.seq(),
+                refs.size(), b.dataBytes(), b.rewrites().size());
     }
 
     /**
