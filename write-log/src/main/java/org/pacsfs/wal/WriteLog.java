@@ -8,6 +8,9 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -63,6 +66,13 @@ public final class WriteLog implements AutoCloseable {
     /** Sync waiters park here while another thread forces; notified after every force. */
     private final Object forceMonitor = new Object();
     private final BackgroundSyncer syncer;
+    /**
+     * The segments holding unsynced records, oldest first, each from its first unsynced byte; the last is always the
+     * active segment's (possibly empty). Guarded by {@link #appendLock}.
+     */
+    private final ArrayDeque<Span> pending = new ArrayDeque<>();
+    /** Ids are never reused, not even those of segment files a failed rewrite could not delete. */
+    private long nextSegmentId;
 
     private volatile LogSegment active;
     private volatile long lastLsn;
@@ -88,7 +98,9 @@ public final class WriteLog implements AutoCloseable {
         this.lastLsn = active.lastLsn();
         this.syncedLsn = lastLsn;
         this.releasedLsn = segments.firstEntry().getValue().firstLsn() - 1;
-        this.unsynced.reset(active.end());
+        this.unsynced.reset(0);
+        this.pending.add(new Span(active, active.end(), 0, lastLsn + 1));
+        this.nextSegmentId = segments.lastKey() + 1;
         this.syncer = new BackgroundSyncer(this, config.syncPolicy() == SyncPolicy.INTERVAL ? config.syncInterval().toNanos() : 0);
     }
 
@@ -119,7 +131,9 @@ public final class WriteLog implements AutoCloseable {
             // Records a killed process left in the page cache become durable here, so syncedLsn = lastLsn is true.
             last.channel().force(false);
             WriteLog log = new WriteLog(config, lock, recovered);
-            log.syncer.start();
+            if (config.syncPolicy() == SyncPolicy.INTERVAL) {
+                log.syncer.start();
+            }
             return log;
         } catch (WriteLogException e) {
             closeQuietly(lock);
@@ -173,13 +187,12 @@ public final class WriteLog implements AutoCloseable {
 
     private static final int WRITE = 0;
     private static final int ROLL = 1;
-    private static final int FORCE = 2;
+    private static final int REWRITE = 2;
 
     private AppendResult appendLoop(byte type, ByteBuffer payload, CRC32C crc) throws WriteLogException {
         int recordSize = RecordFormat.HEADER_SIZE + payload.remaining();
         long deadline = System.nanoTime() + config.maxWaitWhenFull().toNanos();
         while (true) {
-            int action;
             appendLock.lock();
             try {
                 checkWritable();
@@ -187,30 +200,26 @@ public final class WriteLog implements AutoCloseable {
                     awaitSpace(deadline, recordSize);
                     continue;
                 }
-                action = nextAction(recordSize);
+                int action = nextAction(recordSize);
+                if (action == ROLL) {
+                    roll();
+                    action = nextAction(recordSize);
+                }
                 if (action == WRITE) {
-                    AppendResult r = writeRecord(type, payload, crc, recordSize);
-                    if (unsynced.used() > unsynced.capacity() / 2) {
-                        syncer.requestForce();
-                    }
-                    return r;
+                    return writeRecord(type, payload, crc, recordSize);
                 }
             } finally {
                 appendLock.unlock();
             }
-            if (action == ROLL) {
-                rollForAppend(recordSize);
-            } else {
-                sync(lastLsn);
-            }
+            rewriteAfterFailedWrite();
         }
     }
 
     private int nextAction(int recordSize) {
-        if (needsRoll || active.end() + recordSize > config.segmentSizeBytes()) {
-            return ROLL;
+        if (needsRoll) {
+            return REWRITE;
         }
-        return unsynced.fits(recordSize) ? WRITE : FORCE;
+        return active.end() + recordSize > config.segmentSizeBytes() ? ROLL : WRITE;
     }
 
     private void awaitSpace(long deadline, int recordSize) throws WriteLogException {
@@ -228,11 +237,12 @@ public final class WriteLog implements AutoCloseable {
         }
     }
 
-    /** Caller holds {@link #appendLock}; the record fits the active segment and {@link #unsynced}. */
+    /** Caller holds {@link #appendLock}; the record fits the active segment. */
     private AppendResult writeRecord(byte type, ByteBuffer payload, CRC32C crc, int recordSize) throws WriteLogException {
         LogSegment seg = active;
         long lsn = lastLsn + 1;
         long pos = seg.end();
+        long logical = unsynced.end();
         int checksum = RecordFormat.finish(crc, payload.remaining(), lsn, type, seg.id());
         headerScratch.clear();
         RecordFormat.putHeader(headerScratch, payload.remaining(), checksum, lsn, type);
@@ -240,12 +250,12 @@ public final class WriteLog implements AutoCloseable {
         unsynced.put(payload);
         try {
             long p = pos;
-            for (ByteBuffer slice : unsynced.slices(pos, pos + recordSize)) {
+            for (ByteBuffer slice : unsynced.slices(logical, logical + recordSize)) {
                 LogSegment.writeFully(seg.channel(), slice, p);
                 p += slice.limit();
             }
         } catch (IOException e) {
-            unsynced.truncate(pos);
+            unsynced.truncate(logical);
             seg.noteWrittenUpTo(pos + recordSize);
             needsRoll = true;
             throw new WriteLogException("append of LSN " + lsn + " (" + recordSize + " bytes) failed writing " + seg.path()
@@ -258,26 +268,39 @@ public final class WriteLog implements AutoCloseable {
         return new AppendResult(lsn, new RecordPointer(seg.id(), pos));
     }
 
-    /** Moves to a new segment because the record does not fit or the last write failed. */
-    private void rollForAppend(int recordSize) throws WriteLogException {
+    /**
+     * The active segment is full: continues in a new, uncommitted segment ({@link LogSegment#createPending}) without
+     * forcing anything. The next sync forces the old segment first and only then commits the new one, so a committed
+     * segment always follows complete ones on disk. Caller holds {@link #appendLock}.
+     */
+    private void roll() throws WriteLogException {
+        long id = nextSegmentId++;
+        LogSegment fresh;
+        try {
+            fresh = LogSegment.createPending(dir, id, lastLsn + 1, config.channelFactory());
+        } catch (IOException e) {
+            throw new WriteLogException("cannot create new segment " + LogSegment.fileName(id) + " in write log " + dir
+                    + " (the active one is full): " + e + "; nothing was appended", e);
+        }
+        Span last = pending.peekLast();
+        if (last != null && last.segment == active && last.fileStart >= active.end()) {
+            pending.pollLast();
+        }
+        segments.put(id, fresh);
+        bytesHeld.addAndGet(fresh.sizeOnDisk());
+        active = fresh;
+        pending.addLast(new Span(fresh, SegmentHeader.SIZE, unsynced.end(), lastLsn + 1));
+    }
+
+    /** After a failed write: moves the unsynced records to a new segment (see {@link #rewriteUnsynced}). */
+    private void rewriteAfterFailedWrite() throws WriteLogException {
         syncLock.lock();
         try {
-            long target;
             appendLock.lock();
             try {
-                if (nextAction(recordSize) != ROLL) {
-                    return;
-                }
-                target = lastLsn;
-            } finally {
-                appendLock.unlock();
-            }
-            // Force the full segment first, so that the roll has (almost) nothing to rewrite.
-            syncLocked(target);
-            appendLock.lock();
-            try {
-                if (nextAction(recordSize) == ROLL) {
-                    rollAndRewrite();
+                checkWritable();
+                if (needsRoll) {
+                    rewriteUnsynced();
                 }
             } finally {
                 appendLock.unlock();
@@ -293,7 +316,8 @@ public final class WriteLog implements AutoCloseable {
      *
      * @throws IllegalArgumentException if {@code lsn} was not appended yet
      * @throws WriteLogReadOnlyException if a force failed and the records could not be rewritten elsewhere
-     * @throws WriteLogException if the unsynced records could not be written to a new segment after a failed write
+     * @throws WriteLogException if the unsynced records could not be written to a new segment after a failed write,
+     *                           or a new segment could not be committed (renamed; the sync may be retried)
      */
     public void sync(long lsn) throws WriteLogException {
         if (lsn > lastLsn) {
@@ -345,35 +369,74 @@ public final class WriteLog implements AutoCloseable {
         }
     }
 
-    /** The group-commit loop. Caller holds {@link #syncLock}, so at most one force runs and no roll interleaves. */
+    /**
+     * The group-commit loop. Caller holds {@link #syncLock}, so at most one force round runs and no rewrite
+     * interleaves. A round forces every segment holding unsynced records, oldest first; an uncommitted segment is
+     * committed (renamed, directory forced) right after its own force, when everything before it is forced.
+     */
     private void syncLocked(long lsn) throws WriteLogException {
         while (syncedLsn < lsn) {
-            LogSegment seg;
+            List<Span> round;
+            LogSegment act;
             long target;
             long endPos;
             appendLock.lock();
             try {
                 checkWritable();
                 if (needsRoll) {
-                    rollAndRewrite();
+                    rewriteUnsynced();
                 }
-                seg = active;
+                dropReleasedSpans();
+                round = new ArrayList<>(pending);
+                act = active;
                 target = lastLsn;
-                endPos = seg.end();
+                endPos = act.end();
             } finally {
                 appendLock.unlock();
             }
-            try {
-                seg.channel().force(false);
-            } catch (IOException e) {
-                onForceFailure(seg, e);
+            boolean failed = false;
+            for (Span s : round) {
+                LogSegment seg = s.segment;
+                if (seg.released()) {
+                    continue;
+                }
+                try {
+                    seg.channel().force(false);
+                } catch (IOException e) {
+                    if (seg.released()) {
+                        continue;
+                    }
+                    onForceFailure(seg, e);
+                    failed = true;
+                    break;
+                }
+                commit(seg);
+                if (seg != act) {
+                    appendLock.lock();
+                    try {
+                        syncedLsn = Math.max(syncedLsn, seg.lastLsn());
+                        pending.remove(s);
+                    } finally {
+                        appendLock.unlock();
+                    }
+                }
+            }
+            if (failed) {
                 continue;
             }
             appendLock.lock();
             try {
                 if (target > syncedLsn) {
                     syncedLsn = target;
-                    unsynced.release(endPos);
+                }
+                Span s = round.get(round.size() - 1);
+                if (s.fileStart < endPos) {
+                    s.logicalStart += endPos - s.fileStart;
+                    s.fileStart = endPos;
+                    s.firstLsn = target + 1;
+                }
+                if (act != active && s.fileStart >= act.end()) {
+                    pending.remove(s);
                 }
             } finally {
                 appendLock.unlock();
@@ -382,13 +445,33 @@ public final class WriteLog implements AutoCloseable {
         }
     }
 
+    /** Renames a forced, uncommitted segment into place and forces the directory. Caller holds {@link #syncLock}. */
+    private void commit(LogSegment seg) throws WriteLogException {
+        if (seg.committed()) {
+            return;
+        }
+        try {
+            if (seg.commit(dir)) {
+                LogSegment.forceDirectory(dir);
+            }
+        } catch (IOException e) {
+            throw new WriteLogException("cannot commit new segment " + seg.path() + " of write log " + dir
+                    + " (rename and directory force): " + e + "; its records stay unsynced, a later sync retries", e);
+        }
+    }
+
+    /** Forgets unsynced spans of segments that {@link #release} deleted: their records are safe elsewhere. */
+    private void dropReleasedSpans() {
+        pending.removeIf(s -> s.segment.released());
+    }
+
     private void onForceFailure(LogSegment seg, IOException error) throws WriteLogException {
         appendLock.lock();
         try {
             LOG.log(System.Logger.Level.WARNING, "force of " + seg.path() + " failed (" + error + "); rewriting LSN "
                     + (syncedLsn + 1) + ".." + lastLsn + " to a new segment, never forcing that file again");
             try {
-                rollAndRewrite();
+                rewriteUnsynced();
             } catch (IOException second) {
                 second.addSuppressed(error);
                 readOnlyCause = second;
@@ -404,37 +487,142 @@ public final class WriteLog implements AutoCloseable {
     }
 
     /**
-     * Creates the next segment, starting at the first unsynced LSN, and writes the unsynced records into it from
-     * memory; the previous segment keeps only its synced prefix. Caller holds both locks.
+     * Moves every unsynced record to new segments after a failed force or write; the segment holding the last synced
+     * record keeps only its synced prefix, and uncommitted segments holding only unsynced records are deleted. Each
+     * record comes from {@link #unsynced} memory if it is still there; older ones (dropped from memory because the
+     * unsynced range grew beyond {@link WriteLogConfig#unsyncedBufferBytes()}) are re-read from their segment file
+     * and must verify (LSN in sequence, length in range, CRC32C): otherwise the rewrite fails and nothing changes.
+     * Records are re-sealed for their new segment (the CRC32C covers the segment id). New segments are created
+     * committed ({@link LogSegment#create}); when the records need more than one, each full one is forced before the
+     * next is created. Caller holds both locks.
      */
-    private void rollAndRewrite() throws WriteLogException {
-        LogSegment old = active;
-        long newId = segments.lastKey() + 1;
-        long from = unsynced.start();
-        long to = unsynced.end();
-        LogSegment fresh = null;
-        try {
-            fresh = LogSegment.create(dir, newId, syncedLsn + 1, config.channelFactory());
-            ByteBuffer records = unsynced.copy(from, to);
-            long lsn = RewrittenRecords.reseal(records, fresh);
-            LogSegment.writeFully(fresh.channel(), records.duplicate(), SegmentHeader.SIZE);
-            fresh.advance(SegmentHeader.SIZE + records.remaining(), lsn);
-            // Only now that nothing can fail does the ring switch to mirroring the new segment.
-            unsynced.reset(SegmentHeader.SIZE);
-            unsynced.put(records);
-        } catch (IOException e) {
-            if (fresh != null) {
-                fresh.closeQuietly();
-                deleteQuietly(fresh.path());
+    private void rewriteUnsynced() throws WriteLogException {
+        dropReleasedSpans();
+        Span first = pending.peekFirst();
+        long fromLsn = first.firstLsn;
+        for (Span s : pending) {
+            if (s != first && s.segment.committed()) {
+                throw new WriteLogException("internal error: committed segment " + s.segment + " follows unsynced records"
+                        + " of " + first.segment + "; refusing to rewrite");
             }
-            throw new WriteLogException("cannot continue write log " + dir + " in new segment " + LogSegment.fileName(newId)
-                    + " (rewriting " + (to - from) + " unsynced bytes, LSN " + (syncedLsn + 1) + ".." + lastLsn + "): " + e, e);
         }
-        old.supersedeAfter(from, syncedLsn);
-        segments.put(newId, fresh);
-        bytesHeld.addAndGet(fresh.sizeOnDisk());
-        active = fresh;
+        long memFrom = Math.max(unsynced.start(), first.logicalStart);
+        long memTo = unsynced.end();
+        ByteBuffer mem = unsynced.copy(memFrom, memTo);
+        List<LogSegment> created = new ArrayList<>();
+        List<Span> newSpans = new ArrayList<>();
+        long id = nextSegmentId;
+        long lsn = fromLsn;
+        unsynced.reset(memTo);
+        try {
+            LogSegment target = LogSegment.create(dir, id++, fromLsn, config.channelFactory());
+            created.add(target);
+            newSpans.add(new Span(target, SegmentHeader.SIZE, unsynced.end(), fromLsn));
+            for (Span s : pending) {
+                LogSegment src = s.segment;
+                long p = s.fileStart;
+                long logical = s.logicalStart;
+                long end = src.end();
+                while (p < end) {
+                    ByteBuffer rec = logical >= memFrom ? fromMemory(mem, (int) (logical - memFrom), lsn, src)
+                            : reReadVerified(src, p, lsn, end);
+                    int size = rec.remaining();
+                    if (target.end() + size > config.segmentSizeBytes()) {
+                        target.channel().force(false);
+                        target = LogSegment.create(dir, id++, lsn, config.channelFactory());
+                        created.add(target);
+                        newSpans.add(new Span(target, SegmentHeader.SIZE, unsynced.end(), lsn));
+                    }
+                    RewrittenRecords.resealOne(rec, target.id());
+                    long at = target.end();
+                    LogSegment.writeFully(target.channel(), rec.duplicate(), at);
+                    target.maybeIndex(lsn, at);
+                    target.advance(at + size, lsn);
+                    unsynced.put(rec);
+                    p += size;
+                    logical += size;
+                    lsn++;
+                }
+            }
+            if (lsn - 1 != lastLsn) {
+                throw new WriteLogException("rewrite found the unsynced records only up to LSN " + (lsn - 1)
+                        + ", but the last appended LSN is " + lastLsn);
+            }
+        } catch (IOException e) {
+            for (LogSegment c : created) {
+                c.closeQuietly();
+                deleteQuietly(c.path());
+            }
+            unsynced.reset(memFrom);
+            unsynced.put(mem.clear());
+            nextSegmentId = id;
+            throw new WriteLogException("cannot continue write log " + dir + " in new segment " + LogSegment.fileName(nextSegmentId - 1)
+                    + " (rewriting the unsynced records LSN " + fromLsn + ".." + lastLsn + ", stopped at LSN " + lsn + "): " + e, e);
+        }
+        nextSegmentId = id;
+        // Only now that nothing can fail: retire the old segments and switch to the new ones.
+        for (Span s : pending) {
+            LogSegment seg = s.segment;
+            if (seg.committed()) {
+                seg.supersedeAfter(s.fileStart, s.firstLsn - 1);
+            } else {
+                seg.supersedeAfter(SegmentHeader.SIZE, seg.firstLsn() - 1);
+                segments.remove(seg.id());
+                try {
+                    seg.releaseAndDelete();
+                } catch (IOException ignored) {
+                    // An uncommitted leftover is deleted by recovery; nothing depends on deleting it now.
+                }
+                bytesHeld.addAndGet(-seg.sizeOnDisk());
+            }
+        }
+        pending.clear();
+        for (int i = 0; i < created.size(); i++) {
+            LogSegment c = created.get(i);
+            segments.put(c.id(), c);
+            bytesHeld.addAndGet(c.sizeOnDisk());
+            if (i < created.size() - 1) {
+                syncedLsn = Math.max(syncedLsn, c.lastLsn()); // forced above, before its successor was created
+            }
+        }
+        pending.addLast(newSpans.get(newSpans.size() - 1));
+        active = created.get(created.size() - 1);
         needsRoll = false;
+    }
+
+    /** A copy of the record at {@code offset} of the in-memory unsynced bytes, checked to be LSN {@code lsn}. */
+    private static ByteBuffer fromMemory(ByteBuffer mem, int offset, long lsn, LogSegment src) throws WriteLogException {
+        RecordFormat.Header h = RecordFormat.Header.parse(mem, offset);
+        int size = RecordFormat.HEADER_SIZE + h.length();
+        if (h.lsn() != lsn || h.length() < 0 || offset + (long) size > mem.limit()) {
+            throw new WriteLogException("internal error: unsynced memory holds LSN " + h.lsn() + " (length " + h.length()
+                    + ") where LSN " + lsn + " of " + src.path() + " was expected");
+        }
+        ByteBuffer rec = ByteBuffer.allocate(size);
+        rec.put(0, mem, offset, size);
+        return rec;
+    }
+
+    /**
+     * Re-reads an unsynced record that is no longer in memory from its segment file (normally the page cache) and
+     * verifies it: LSN {@code lsn}, a length inside the segment's written bytes, and its CRC32C for that segment.
+     */
+    private static ByteBuffer reReadVerified(LogSegment src, long pos, long lsn, long end) throws IOException {
+        ByteBuffer hb = ByteBuffer.allocate(RecordFormat.HEADER_SIZE);
+        src.readFully(hb, pos);
+        RecordFormat.Header h = RecordFormat.Header.parse(hb, 0);
+        if (h.lsn() != lsn || h.length() < 0 || pos + RecordFormat.HEADER_SIZE + (long) h.length() > end) {
+            throw new WriteLogCorruptException(src.path(), pos, "unsynced record LSN " + lsn + " is no longer in memory"
+                    + " and re-reading it found LSN " + h.lsn() + " with length " + h.length());
+        }
+        ByteBuffer rec = ByteBuffer.allocate(RecordFormat.HEADER_SIZE + h.length());
+        src.readFully(rec, pos);
+        rec.flip();
+        if (!h.verifies(rec.slice(RecordFormat.HEADER_SIZE, h.length()), src.id())) {
+            throw new WriteLogCorruptException(src.path(), pos, "unsynced record LSN " + lsn + " is no longer in memory"
+                    + " and re-reading it failed its CRC32C");
+        }
+        return rec;
     }
 
     /** LSN of the last record appended (0 if none ever was). */
@@ -521,27 +709,34 @@ public final class WriteLog implements AutoCloseable {
         }
         synchronized (releaseMonitor) {
             releasedLsn = Math.max(releasedLsn, lsn);
-            boolean deleted = false;
+            List<LogSegment> victims = new ArrayList<>();
+            appendLock.lock();
             try {
+                // Marked under the append lock, so that a rewrite (which holds it) never reads a segment being deleted.
                 for (LogSegment seg : segments.values()) {
                     if (seg == active || seg.lastLsn() > lsn) {
                         break;
                     }
+                    seg.markReleased();
                     segments.remove(seg.id());
-                    seg.closeQuietly();
-                    Files.deleteIfExists(seg.path());
+                    victims.add(seg);
+                }
+            } finally {
+                appendLock.unlock();
+            }
+            if (victims.isEmpty()) {
+                return;
+            }
+            try {
+                for (LogSegment seg : victims) {
+                    seg.releaseAndDelete();
                     bytesHeld.addAndGet(-seg.sizeOnDisk());
-                    deleted = true;
                 }
-                if (deleted) {
-                    LogSegment.forceDirectory(dir);
-                }
+                LogSegment.forceDirectory(dir);
             } catch (IOException e) {
                 throw new WriteLogException("release of LSN " + lsn + " could not delete a segment in " + dir + ": " + e, e);
             } finally {
-                if (deleted) {
-                    signalSpaceFreed();
-                }
+                signalSpaceFreed();
             }
         }
     }
@@ -602,6 +797,25 @@ public final class WriteLog implements AutoCloseable {
         syncer.stop();
         segments.values().forEach(LogSegment::closeQuietly);
         closeQuietly(lockChannel);
+    }
+
+    /**
+     * The unsynced part of one segment: file bytes {@code [fileStart, segment.end())}, holding the records from LSN
+     * {@code firstLsn} on, which have logical offsets (see {@link UnsyncedBuffer}) from {@code logicalStart} on.
+     * Guarded by {@link #appendLock}.
+     */
+    private static final class Span {
+        final LogSegment segment;
+        long fileStart;
+        long logicalStart;
+        long firstLsn;
+
+        Span(LogSegment segment, long fileStart, long logicalStart, long firstLsn) {
+            this.segment = segment;
+            this.fileStart = fileStart;
+            this.logicalStart = logicalStart;
+            this.firstLsn = firstLsn;
+        }
     }
 
     // ---- reading internals ----
