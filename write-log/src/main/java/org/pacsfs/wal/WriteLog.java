@@ -398,12 +398,14 @@ public final class WriteLog implements AutoCloseable {
             for (Span s : round) {
                 LogSegment seg = s.segment;
                 if (seg.released()) {
+                    ensureDeleted(seg);
                     continue;
                 }
                 try {
                     seg.channel().force(false);
                 } catch (IOException e) {
                     if (seg.released()) {
+                        ensureDeleted(seg);
                         continue;
                     }
                     onForceFailure(seg, e);
@@ -460,9 +462,29 @@ public final class WriteLog implements AutoCloseable {
         }
     }
 
-    /** Forgets unsynced spans of segments that {@link #release} deleted: their records are safe elsewhere. */
-    private void dropReleasedSpans() {
-        pending.removeIf(s -> s.segment.released());
+    /**
+     * Forgets unsynced spans of segments that {@link #release} deleted: their records are safe elsewhere. Their files
+     * must be gone before a later segment is committed (a released segment was maybe never forced: if it reappeared
+     * after a crash, torn, in front of a committed segment, recovery would report missing LSNs), so this waits for a
+     * deletion in progress or deletes them itself. Caller holds {@link #appendLock}.
+     */
+    private void dropReleasedSpans() throws WriteLogException {
+        for (java.util.Iterator<Span> it = pending.iterator(); it.hasNext(); ) {
+            LogSegment seg = it.next().segment;
+            if (seg.released()) {
+                ensureDeleted(seg);
+                it.remove();
+            }
+        }
+    }
+
+    /** Deletes a released segment's file unless {@link #release} already did (idempotent; waits for it). */
+    private void ensureDeleted(LogSegment seg) throws WriteLogException {
+        try {
+            seg.releaseAndDelete();
+        } catch (IOException e) {
+            throw new WriteLogException("cannot delete released segment " + seg.path() + " of write log " + dir + ": " + e, e);
+        }
     }
 
     private void onForceFailure(LogSegment seg, IOException error) throws WriteLogException {

@@ -16,6 +16,10 @@ final class FaultyChannelFactory implements ChannelFactory {
     final AtomicInteger failForces = new AtomicInteger();
     final AtomicInteger failWrites = new AtomicInteger();
     final AtomicInteger failOpens = new AtomicInteger();
+    /** Forces that still succeed before {@link #failForces} applies (to fail one in the middle of a sync round). */
+    final AtomicInteger forcesBeforeFailure = new AtomicInteger();
+    /** Positional reads to fail, like EIO reading a page the kernel dropped. */
+    final AtomicInteger failReads = new AtomicInteger();
     final AtomicInteger forces = new AtomicInteger();
     /** Forces attempted on channels after a force on them failed (must stay 0). */
     final AtomicInteger forcesAfterFailure = new AtomicInteger();
@@ -41,11 +45,23 @@ final class FaultyChannelFactory implements ChannelFactory {
             if (forceFailed) {
                 forcesAfterFailure.incrementAndGet();
             }
+            if (failForces.get() > 0 && forcesBeforeFailure.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                super.force(metaData);
+                return;
+            }
             if (failForces.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 forceFailed = true;
                 throw new IOException("injected: fsync failed (Input/output error)");
             }
             super.force(metaData);
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            if (failReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new IOException("injected: read failed (Input/output error)");
+            }
+            return super.read(dst, position);
         }
 
         @Override
