@@ -1,5 +1,6 @@
 package org.pacsfs.wal;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
@@ -67,10 +68,25 @@ final class UnsyncedBuffer {
         }
     }
 
-    /** Drops the bytes from logical offset {@code logical} on, after a failed write. */
-    void truncate(long logical) {
-        end = Math.max(start, Math.min(end, logical));
-        start = Math.min(start, end);
+    /**
+     * Reads {@code length} bytes of {@code segment} at {@code position} into the end of the ring (dropping the oldest
+     * bytes if needed; {@code length} must not exceed the capacity). On failure the ring is left holding a prefix.
+     */
+    void putFrom(LogSegment segment, long position, int length) throws IOException {
+        if (length > capacity) {
+            throw new IllegalArgumentException(length + " bytes exceed the unsynced buffer of " + capacity);
+        }
+        start = Math.max(start, end + length - capacity);
+        long p = position;
+        int left = length;
+        while (left > 0) {
+            int at = (int) (end % capacity);
+            int n = Math.min(left, capacity - at);
+            segment.readFully(ring.slice(at, n), p);
+            p += n;
+            left -= n;
+            end += n;
+        }
     }
 
     /** Read-only views of the logical range {@code [from, to)} (which must be held), at most two: the ring wraps. */

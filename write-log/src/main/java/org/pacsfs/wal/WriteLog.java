@@ -56,11 +56,18 @@ public final class WriteLog implements AutoCloseable {
     private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
     /** Held while forcing and while rolling to a new segment; taken before {@link #appendLock}. */
     private final ReentrantLock syncLock = new ReentrantLock();
-    /** Guards the active segment's tail, {@link #unsynced}, LSN assignment and the state below. */
+    /** Guards the active segment's tail, LSN assignment and the state below. */
     private final ReentrantLock appendLock = new ReentrantLock();
     private final Condition spaceFreed = appendLock.newCondition();
+    /**
+     * Copies of the newest unsynced records, taken from the page cache just before each force; guarded by
+     * {@link #syncLock} (only forcing and rewriting threads touch it). See {@link #snapshotForForce}.
+     */
     private final UnsyncedBuffer unsynced;
-    private final ByteBuffer headerScratch = ByteBuffer.allocate(RecordFormat.HEADER_SIZE);
+    /** Appends are copied here (direct memory, reused: cache-hot) and written from here; guarded by {@link #appendLock}. */
+    private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES);
+    /** Logical offset (see {@link UnsyncedBuffer}) just after the last record appended; guarded by {@link #appendLock}. */
+    private long logicalEnd;
     private final AtomicLong bytesHeld = new AtomicLong();
     private final Object releaseMonitor = new Object();
     /** Sync waiters park here while another thread forces; notified after every force. */
@@ -99,6 +106,7 @@ public final class WriteLog implements AutoCloseable {
         this.syncedLsn = lastLsn;
         this.releasedLsn = segments.firstEntry().getValue().firstLsn() - 1;
         this.unsynced.reset(0);
+        this.logicalEnd = 0;
         this.pending.add(new Span(active, active.end(), 0, lastLsn + 1));
         this.nextSegmentId = segments.lastKey() + 1;
         this.syncer = new BackgroundSyncer(this, config.syncPolicy() == SyncPolicy.INTERVAL ? config.syncInterval().toNanos() : 0);
@@ -185,6 +193,9 @@ public final class WriteLog implements AutoCloseable {
         }
     }
 
+    /** Size of {@link #staging}: a 1 MiB payload and its header go to the file in one write. */
+    private static final int STAGING_BYTES = (1 << 20) + 4096;
+
     private static final int WRITE = 0;
     private static final int ROLL = 1;
     private static final int REWRITE = 2;
@@ -242,20 +253,23 @@ public final class WriteLog implements AutoCloseable {
         LogSegment seg = active;
         long lsn = lastLsn + 1;
         long pos = seg.end();
-        long logical = unsynced.end();
         int checksum = RecordFormat.finish(crc, payload.remaining(), lsn, type, seg.id());
-        headerScratch.clear();
-        RecordFormat.putHeader(headerScratch, payload.remaining(), checksum, lsn, type);
-        unsynced.put(headerScratch.flip());
-        unsynced.put(payload);
+        ByteBuffer src = payload.duplicate();
+        staging.clear();
+        RecordFormat.putHeader(staging, payload.remaining(), checksum, lsn, type);
         try {
             long p = pos;
-            for (ByteBuffer slice : unsynced.slices(logical, logical + recordSize)) {
-                LogSegment.writeFully(seg.channel(), slice, p);
-                p += slice.limit();
-            }
+            do {
+                int n = Math.min(src.remaining(), staging.remaining());
+                staging.put(staging.position(), src, src.position(), n);
+                staging.position(staging.position() + n);
+                src.position(src.position() + n);
+                staging.flip();
+                LogSegment.writeFully(seg.channel(), staging, p);
+                p += staging.limit();
+                staging.clear();
+            } while (src.hasRemaining());
         } catch (IOException e) {
-            unsynced.truncate(logical);
             seg.noteWrittenUpTo(pos + recordSize);
             needsRoll = true;
             throw new WriteLogException("append of LSN " + lsn + " (" + recordSize + " bytes) failed writing " + seg.path()
@@ -264,6 +278,7 @@ public final class WriteLog implements AutoCloseable {
         seg.maybeIndex(lsn, pos);
         seg.advance(pos + recordSize, lsn);
         lastLsn = lsn;
+        logicalEnd += recordSize;
         bytesHeld.addAndGet(recordSize);
         return new AppendResult(lsn, new RecordPointer(seg.id(), pos));
     }
@@ -289,7 +304,7 @@ public final class WriteLog implements AutoCloseable {
         segments.put(id, fresh);
         bytesHeld.addAndGet(fresh.sizeOnDisk());
         active = fresh;
-        pending.addLast(new Span(fresh, SegmentHeader.SIZE, unsynced.end(), lastLsn + 1));
+        pending.addLast(new Span(fresh, SegmentHeader.SIZE, logicalEnd, lastLsn + 1));
     }
 
     /** After a failed write: moves the unsynced records to a new segment (see {@link #rewriteUnsynced}). */
@@ -377,6 +392,7 @@ public final class WriteLog implements AutoCloseable {
     private void syncLocked(long lsn) throws WriteLogException {
         while (syncedLsn < lsn) {
             List<Span> round;
+            List<Chunk> chunks;
             LogSegment act;
             long target;
             long endPos;
@@ -391,9 +407,11 @@ public final class WriteLog implements AutoCloseable {
                 act = active;
                 target = lastLsn;
                 endPos = act.end();
+                chunks = snapshotChunks(round, logicalEnd);
             } finally {
                 appendLock.unlock();
             }
+            snapshotForForce(chunks);
             boolean failed = false;
             for (Span s : round) {
                 LogSegment seg = s.segment;
@@ -528,39 +546,46 @@ public final class WriteLog implements AutoCloseable {
                         + " of " + first.segment + "; refusing to rewrite");
             }
         }
-        long memFrom = Math.max(unsynced.start(), first.logicalStart);
         long memTo = unsynced.end();
+        long memFrom = Math.min(memTo, Math.max(unsynced.start(), first.logicalStart));
         ByteBuffer mem = unsynced.copy(memFrom, memTo);
         List<LogSegment> created = new ArrayList<>();
         List<Span> newSpans = new ArrayList<>();
         long id = nextSegmentId;
         long lsn = fromLsn;
-        unsynced.reset(memTo);
+        long oldLogicalEnd = logicalEnd;
+        unsynced.reset(logicalEnd);
         try {
             LogSegment target = LogSegment.create(dir, id++, fromLsn, config.channelFactory());
             created.add(target);
-            newSpans.add(new Span(target, SegmentHeader.SIZE, unsynced.end(), fromLsn));
+            newSpans.add(new Span(target, SegmentHeader.SIZE, logicalEnd, fromLsn));
             for (Span s : pending) {
                 LogSegment src = s.segment;
                 long p = s.fileStart;
                 long logical = s.logicalStart;
                 long end = src.end();
                 while (p < end) {
-                    ByteBuffer rec = logical >= memFrom ? fromMemory(mem, (int) (logical - memFrom), lsn, src)
+                    // Memory holds whole records from memFrom on (its end is always a record boundary).
+                    ByteBuffer rec = logical >= memFrom && logical < memTo ? fromMemory(mem, (int) (logical - memFrom), lsn, src, p)
                             : reReadVerified(src, p, lsn, end);
                     int size = rec.remaining();
                     if (target.end() + size > config.segmentSizeBytes()) {
                         target.channel().force(false);
                         target = LogSegment.create(dir, id++, lsn, config.channelFactory());
                         created.add(target);
-                        newSpans.add(new Span(target, SegmentHeader.SIZE, unsynced.end(), lsn));
+                        newSpans.add(new Span(target, SegmentHeader.SIZE, logicalEnd, lsn));
                     }
                     RewrittenRecords.resealOne(rec, target.id());
                     long at = target.end();
                     LogSegment.writeFully(target.channel(), rec.duplicate(), at);
                     target.maybeIndex(lsn, at);
                     target.advance(at + size, lsn);
-                    unsynced.put(rec);
+                    if (size <= unsynced.capacity()) {
+                        unsynced.put(rec);
+                    } else {
+                        unsynced.reset(logicalEnd + size);
+                    }
+                    logicalEnd += size;
                     p += size;
                     logical += size;
                     lsn++;
@@ -577,6 +602,7 @@ public final class WriteLog implements AutoCloseable {
             }
             unsynced.reset(memFrom);
             unsynced.put(mem.clear());
+            logicalEnd = oldLogicalEnd;
             nextSegmentId = id;
             throw new WriteLogException("cannot continue write log " + dir + " in new segment " + LogSegment.fileName(nextSegmentId - 1)
                     + " (rewriting the unsynced records LSN " + fromLsn + ".." + lastLsn + ", stopped at LSN " + lsn + "): " + e, e);
@@ -612,17 +638,73 @@ public final class WriteLog implements AutoCloseable {
         needsRoll = false;
     }
 
-    /** A copy of the record at {@code offset} of the in-memory unsynced bytes, checked to be LSN {@code lsn}. */
-    private static ByteBuffer fromMemory(ByteBuffer mem, int offset, long lsn, LogSegment src) throws WriteLogException {
+    /**
+     * A copy of the record at {@code offset} of the in-memory copy of the unsynced bytes, verified like a re-read one
+     * (LSN {@code lsn}, length, CRC32C for its segment), so that a bad memory copy is never sealed anew.
+     */
+    private static ByteBuffer fromMemory(ByteBuffer mem, int offset, long lsn, LogSegment src, long pos) throws WriteLogException {
         RecordFormat.Header h = RecordFormat.Header.parse(mem, offset);
         int size = RecordFormat.HEADER_SIZE + h.length();
         if (h.lsn() != lsn || h.length() < 0 || offset + (long) size > mem.limit()) {
-            throw new WriteLogException("internal error: unsynced memory holds LSN " + h.lsn() + " (length " + h.length()
-                    + ") where LSN " + lsn + " of " + src.path() + " was expected");
+            throw new WriteLogCorruptException(src.path(), pos, "the memory copy of unsynced record LSN " + lsn
+                    + " holds LSN " + h.lsn() + " with length " + h.length());
         }
         ByteBuffer rec = ByteBuffer.allocate(size);
         rec.put(0, mem, offset, size);
+        if (!h.verifies(rec.slice(RecordFormat.HEADER_SIZE, h.length()), src.id())) {
+            throw new WriteLogCorruptException(src.path(), pos, "the memory copy of unsynced record LSN " + lsn + " failed its CRC32C");
+        }
         return rec;
+    }
+
+    /** File bytes to copy into {@link #unsynced}: {@code length} bytes of {@code segment} at {@code position}. */
+    private record Chunk(LogSegment segment, long position, long logical, int length) {
+    }
+
+    /**
+     * Which unsynced bytes the next force covers and memory should hold: the newest {@code unsynced.capacity()} bytes
+     * up to {@code end}, minus what memory already holds. Caller holds both locks (the spans are stable).
+     */
+    private List<Chunk> snapshotChunks(List<Span> round, long end) {
+        long from = Math.max(unsynced.end(), end - unsynced.capacity());
+        List<Chunk> out = new ArrayList<>();
+        for (int i = 0; i < round.size(); i++) {
+            Span s = round.get(i);
+            long spanEnd = i + 1 < round.size() ? round.get(i + 1).logicalStart : end;
+            long a = Math.max(from, s.logicalStart);
+            if (a < spanEnd) {
+                out.add(new Chunk(s.segment, s.fileStart + (a - s.logicalStart), a, (int) (spanEnd - a)));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Copies, just before a force, the newest unsynced records from the page cache into {@link #unsynced}, so that if
+     * the force fails they can be rewritten from memory (the page cache may drop them after the error). Taking the
+     * copy here rather than on every append keeps appends as cheap as a plain file write; a record older than this
+     * copy is re-read and verified if it is ever needed (see {@link #rewriteUnsynced}). If the copy cannot be read,
+     * memory simply holds less. Caller holds {@link #syncLock}.
+     */
+    private void snapshotForForce(List<Chunk> chunks) {
+        for (Chunk c : chunks) {
+            if (c.segment().released()) {
+                unsynced.reset(c.logical() + c.length());
+                continue;
+            }
+            if (c.logical() != unsynced.end()) {
+                unsynced.reset(c.logical());
+            }
+            try {
+                unsynced.putFrom(c.segment(), c.position(), c.length());
+            } catch (IOException e) {
+                if (!c.segment().released()) {
+                    LOG.log(System.Logger.Level.WARNING, "could not copy unsynced records of " + c.segment().path()
+                        + " into memory before forcing it (" + e + "); they would be re-read if the force fails");
+                }
+                unsynced.reset(c.logical() + c.length());
+            }
+        }
     }
 
     /**

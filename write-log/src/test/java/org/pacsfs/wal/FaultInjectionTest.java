@@ -236,7 +236,7 @@ class FaultInjectionTest {
             log.sync(10);
             append3000(log, 11, 400);
             faults.failForces.set(1);
-            faults.failReads.set(1);
+            faults.failReads.set(1000); // every read fails: the copy into memory before the force, then the re-reads
             assertThatThrownBy(() -> log.sync(400)).isInstanceOf(WriteLogReadOnlyException.class)
                     .hasMessageContaining("records up to LSN 10 are durable").hasMessageContaining("read failed");
             assertThat(log.syncedLsn()).isEqualTo(10);
@@ -249,6 +249,52 @@ class FaultInjectionTest {
                     assertThat(TestPayloads.checkIntact(c.record())).isEqualTo(i);
                 }
             }
+        }
+    }
+
+    @Test
+    void failedForceThatDropsThePageCacheIsSurvivedFromMemory() throws Exception {
+        List<AppendResult> rs;
+        try (WriteLog log = WriteLog.open(smallBuffer())) {
+            rs = append3000(log, 1, 10);
+            log.sync(10);
+            rs.addAll(append3000(log, 11, 25)); // 45 KB: all in the 64 KiB buffer
+            faults.failForces.set(1);
+            faults.dropUnforcedOnFailure = true;
+            log.sync(25);
+            assertThat(log.syncedLsn()).isEqualTo(25);
+            assertThat(faults.forcesAfterFailure.get()).isZero();
+            // The old file really lost the unsynced bytes: they came from memory.
+            AppendResult moved = rs.get(14);
+            ByteBuffer b = ByteBuffer.allocate(8);
+            try (FileChannel c = FileChannel.open(dir.resolve(String.format("%020d.wal", 1)), StandardOpenOption.READ)) {
+                c.read(b, moved.pointer().position() + 8);
+            }
+            assertThat(b.getLong(0)).isZero();
+            expectIntactThrough(log, rs, 25);
+        }
+        try (WriteLog log = WriteLog.open(smallBuffer().withChannelFactory(ChannelFactory.DEFAULT))) {
+            assertThat(log.lastLsn()).isEqualTo(25);
+            expectIntactThrough(log, List.of(), 25);
+        }
+    }
+
+    @Test
+    void failedForceThatDropsThePageCacheBeyondTheBufferGoesReadOnlyAndKeepsTheSyncedPrefix() throws Exception {
+        try (WriteLog log = WriteLog.open(smallBuffer())) {
+            append3000(log, 1, 10);
+            log.sync(10);
+            append3000(log, 11, 400);
+            faults.failForces.set(1);
+            faults.dropUnforcedOnFailure = true;
+            assertThatThrownBy(() -> log.sync(400)).isInstanceOf(WriteLogReadOnlyException.class)
+                    .hasMessageContaining("records up to LSN 10 are durable").hasMessageContaining("LSN 11");
+            assertThat(log.syncedLsn()).isEqualTo(10);
+            assertThat(faults.forcesAfterFailure.get()).isZero();
+        }
+        try (WriteLog log = WriteLog.open(smallBuffer().withChannelFactory(ChannelFactory.DEFAULT))) {
+            assertThat(log.lastLsn()).isEqualTo(10);
+            expectIntactThrough(log, List.of(), 10);
         }
     }
 }

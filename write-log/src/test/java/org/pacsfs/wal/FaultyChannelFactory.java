@@ -18,6 +18,11 @@ final class FaultyChannelFactory implements ChannelFactory {
     final AtomicInteger failOpens = new AtomicInteger();
     /** Forces that still succeed before {@link #failForces} applies (to fail one in the middle of a sync round). */
     final AtomicInteger forcesBeforeFailure = new AtomicInteger();
+    /**
+     * When set, a failed force also zeroes every byte written to that file since its last successful force (or its
+     * open): the kernel dropped the dirty pages after the write-back error and the disk never got them.
+     */
+    volatile boolean dropUnforcedOnFailure;
     /** Positional reads to fail, like EIO reading a page the kernel dropped. */
     final AtomicInteger failReads = new AtomicInteger();
     final AtomicInteger forces = new AtomicInteger();
@@ -34,9 +39,11 @@ final class FaultyChannelFactory implements ChannelFactory {
 
     private final class Faulty extends DelegatingFileChannel {
         private volatile boolean forceFailed;
+        private volatile long forcedSize;
 
-        Faulty(FileChannel delegate) {
+        Faulty(FileChannel delegate) throws IOException {
             super(delegate);
+            forcedSize = delegate.size();
         }
 
         @Override
@@ -51,9 +58,17 @@ final class FaultyChannelFactory implements ChannelFactory {
             }
             if (failForces.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 forceFailed = true;
+                if (dropUnforcedOnFailure) {
+                    long size = delegate.size();
+                    if (size > forcedSize) {
+                        delegate.write(ByteBuffer.allocate((int) (size - forcedSize)), forcedSize);
+                    }
+                }
                 throw new IOException("injected: fsync failed (Input/output error)");
             }
+            long size = delegate.size();
             super.force(metaData);
+            forcedSize = size;
         }
 
         @Override
