@@ -4,17 +4,17 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * A ring of direct memory holding the most recently appended records, byte for byte as written, addressed by a
+ * A ring of direct memory holding a copy of the newest unsynced records, byte for byte as written, addressed by a
  * <em>logical offset</em>: the position of a byte in the stream of all records the log appended (or rewrote) since it
  * opened, across segments. It holds the logical range {@code [start, end)}, at most {@code capacity} bytes.
  *
- * <p>It serves two purposes: appends are written to the file from here (a direct buffer, so the JDK makes no second
- * copy of a heap payload), and after a failed force the unsynced records that are still here are rewritten to a new
- * segment from memory, because after an fsync error the page cache can no longer be trusted. When an append does not
- * fit, the oldest bytes are dropped ({@code start} advances) instead of forcing: records no longer held here are
- * re-read from their segment file and verified (CRC32C and LSN) if they ever need rewriting (see {@link WriteLog}).
+ * <p>The log fills it from the page cache just before each force ({@link #putFrom}) and with the records it rewrites,
+ * and takes records from it when a force fails, because after an fsync error the page cache can no longer be
+ * trusted. When more does not fit, the oldest bytes are dropped ({@code start} advances): records no longer held here
+ * are re-read from their segment file and verified (CRC32C and LSN) if they ever need rewriting (see
+ * {@link WriteLog}).
  *
- * <p>Logical byte {@code L} lives at ring index {@code L % capacity}. Not thread-safe: guarded by the log's append
+ * <p>Logical byte {@code L} lives at ring index {@code L % capacity}. Not thread-safe: guarded by the log's sync
  * lock.
  */
 final class UnsyncedBuffer {

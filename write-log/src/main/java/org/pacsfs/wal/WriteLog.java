@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
@@ -23,16 +26,22 @@ import java.util.zip.CRC32C;
  * LSNs 1, 2, 3, ... (across restarts). Format: docs/FORMAT.md.
  *
  * <h2>Durability</h2>
- * {@link #append} writes the record to the active segment file (page cache) and keeps a copy in memory;
+ * {@link #append} writes the record to the active segment file (page cache) and never forces, not even when the
+ * segment is full: the log then rolls to a new, uncommitted segment ({@code .wal.tmp}, see docs/FORMAT.md).
  * {@link #sync(long)} returns once every record up to that LSN is forced ({@code FileChannel.force(false)}, i.e.
- * fdatasync). Concurrent syncs share one force (group commit): one thread forces everything appended so far while
- * the others wait and usually find their LSN covered. {@link SyncPolicy} only adds forces.
+ * fdatasync): it forces every segment holding unsynced records, oldest first, and commits (renames) a new segment
+ * right after its own force. Concurrent syncs share one force (group commit): one thread forces everything appended
+ * so far while the others wait and usually find their LSN covered. {@link SyncPolicy} only adds forces.
  *
  * <p>A failed force is never retried on the same file (after an fsync error Linux may drop the dirty pages and
- * report the next fsync as successful): the log creates a new segment, rewrites the unsynced records there from
- * memory and forces that. If that fails too, the log becomes read-only ({@link WriteLogReadOnlyException}). A failed
- * write (disk full, EIO) fails that append only; the log then continues in a new segment, rewriting the unsynced
- * records from memory, and keeps trying on later appends while that fails.
+ * report the next fsync as successful): the log creates a new segment, rewrites the unsynced records there and
+ * forces that. Just before each force the log copies the newest {@link WriteLogConfig#unsyncedBufferBytes()} of
+ * what it covers from the page cache into memory; the rewrite takes records from that memory copy, and re-reads any
+ * older unsynced record from its segment file. Every record is verified (LSN, length, CRC32C for its segment) before
+ * it is rewritten; if a read or a check fails, or the new segment cannot be written, the log becomes read-only
+ * ({@link WriteLogReadOnlyException}) and every record that was synced stays durable. A failed write (disk full,
+ * EIO) fails that append only; the log then continues in a new segment, rewriting the unsynced records the same way,
+ * and keeps trying on later appends while that fails.
  *
  * <h2>Thread-safety</h2>
  * All methods are thread-safe. Appends are serialized by one lock (file order is LSN order); forces run outside it,
@@ -70,8 +79,10 @@ public final class WriteLog implements AutoCloseable {
     private long logicalEnd;
     private final AtomicLong bytesHeld = new AtomicLong();
     private final Object releaseMonitor = new Object();
-    /** Sync waiters park here while another thread forces; notified after every force. */
-    private final Object forceMonitor = new Object();
+    /** Threads parked in {@link #awaitForceInProgress} (a Treiber stack); all are unparked after every force. */
+    private final AtomicReference<Waiter> waiters = new AtomicReference<>();
+    /** Threads inside {@link #appendLoop}: a leader about to force lets them finish first (see {@link #letAppendsJoin}). */
+    private final AtomicInteger appendsInFlight = new AtomicInteger();
     private final BackgroundSyncer syncer;
     /**
      * The segments holding unsynced records, oldest first, each from its first unsynced byte; the last is always the
@@ -183,7 +194,13 @@ public final class WriteLog implements AutoCloseable {
         CRC32C crc = RecordFormat.startCrc(payload);
         boolean interrupted = Thread.interrupted();
         try {
-            AppendResult result = appendLoop(type, payload, crc);
+            AppendResult result;
+            appendsInFlight.incrementAndGet();
+            try {
+                result = appendLoop(type, payload, crc);
+            } finally {
+                appendsInFlight.decrementAndGet();
+            }
             if (config.syncPolicy() == SyncPolicy.EVERY_WRITE) {
                 sync(result.lsn());
             }
@@ -361,26 +378,62 @@ public final class WriteLog implements AutoCloseable {
     }
 
     /**
-     * Waits while another thread forces. All waiters wake together when a force ends and return in parallel if it
-     * covered them: handing the sync lock from one waiter to the next would serialize their wake-ups (a convoy that
-     * cost as much as the force itself on two cores).
+     * Waits while another thread forces. All waiters are unparked together when a force ends and return in parallel
+     * if it covered them: handing the sync lock from one waiter to the next would serialize their wake-ups (a convoy
+     * that cost as much as the force itself on two cores), and so would waking them through one monitor, which each
+     * must re-acquire in turn. A waiter pushes itself before it checks, and the leader unparks after it published
+     * {@link #syncedLsn} and released {@link #syncLock}, so no wake-up is lost; the timed park is only a safety net.
      */
     private void awaitForceInProgress(long lsn) throws WriteLogException {
-        synchronized (forceMonitor) {
-            while (syncedLsn < lsn && syncLock.isLocked()) {
-                try {
-                    forceMonitor.wait(10);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new WriteLogException("interrupted while waiting for a force of write log " + dir, e);
-                }
+        Waiter me = new Waiter(Thread.currentThread());
+        Waiter head;
+        do {
+            head = waiters.get();
+            me.next = head;
+        } while (!waiters.compareAndSet(head, me));
+        while (syncedLsn < lsn && syncLock.isLocked()) {
+            LockSupport.parkNanos(this, WAITER_PARK_NANOS);
+            if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+                throw new WriteLogException("interrupted while waiting for a force of write log " + dir);
             }
         }
     }
 
+    private static final long WAITER_PARK_NANOS = 2_000_000L;
+    static final long COMMIT_DELAY_NANOS = Long.getLong("pacsfs.wal.commitDelayMicros", 50) * 1000;
+
+    /**
+     * Group commit's "commit delay" (as PostgreSQL's {@code commit_delay}, but only when it can pay): if other threads
+     * are appending right now, the leader yields to them for at most {@link #COMMIT_DELAY_NANOS} so that their records
+     * make this force instead of waiting for the next one. A lone syncing thread never waits.
+     */
+    private void letAppendsJoin() {
+        if (COMMIT_DELAY_NANOS <= 0 || appendsInFlight.get() == 0) {
+            return;
+        }
+        long deadline = System.nanoTime() + COMMIT_DELAY_NANOS;
+        while (appendsInFlight.get() > 0 && System.nanoTime() - deadline < 0) {
+            Thread.yield();
+        }
+    }
+
     private void wakeSyncWaiters() {
-        synchronized (forceMonitor) {
-            forceMonitor.notifyAll();
+        if (waiters.get() == null) {
+            return;
+        }
+        for (Waiter w = waiters.getAndSet(null); w != null; w = w.next) {
+            LockSupport.unpark(w.thread);
+        }
+    }
+
+    /** A parked sync waiter; a stale one (already gone) only gets a harmless spurious unpark. */
+    private static final class Waiter {
+        final Thread thread;
+        Waiter next;
+
+        Waiter(Thread thread) {
+            this.thread = thread;
         }
     }
 
@@ -396,6 +449,7 @@ public final class WriteLog implements AutoCloseable {
             LogSegment act;
             long target;
             long endPos;
+            letAppendsJoin();
             appendLock.lock();
             try {
                 checkWritable();
