@@ -385,16 +385,22 @@ public final class WriteLog implements AutoCloseable {
      * {@link #syncedLsn} and released {@link #syncLock}, so no wake-up is lost; the timed park is only a safety net.
      */
     private void awaitForceInProgress(long lsn) throws WriteLogException {
-        Waiter me = new Waiter(Thread.currentThread());
-        Waiter head;
-        do {
-            head = waiters.get();
-            me.next = head;
-        } while (!waiters.compareAndSet(head, me));
-        while (syncedLsn < lsn && syncLock.isLocked()) {
+        Thread self = Thread.currentThread();
+        while (true) {
+            // (Re-)register before every check: a wake-up empties the stack, and the force in progress may not be
+            // the one that covers this LSN.
+            Waiter me = new Waiter(self);
+            Waiter head;
+            do {
+                head = waiters.get();
+                me.next = head;
+            } while (!waiters.compareAndSet(head, me));
+            if (syncedLsn >= lsn || !syncLock.isLocked()) {
+                return;
+            }
             LockSupport.parkNanos(this, WAITER_PARK_NANOS);
             if (Thread.interrupted()) {
-                Thread.currentThread().interrupt();
+                self.interrupt();
                 throw new WriteLogException("interrupted while waiting for a force of write log " + dir);
             }
         }
