@@ -862,7 +862,8 @@ public final class WriteLog implements AutoCloseable {
     /**
      * Declares every record up to {@code lsn} safe elsewhere. Deletes every segment (except the active one) whose
      * records are all at or below {@code lsn}, and wakes appends waiting for space. Releasing less than before is a
-     * no-op.
+     * no-op. The deletions are not forced: after a crash some released segments may be back (see the class comment:
+     * the caller releases again after a restart).
      *
      * @throws IllegalArgumentException if {@code lsn} is above {@link #lastLsn()}
      * @throws WriteLogException if a segment file cannot be deleted (the log stays consistent; retry later)
@@ -892,11 +893,14 @@ public final class WriteLog implements AutoCloseable {
                 return;
             }
             try {
+                // No directory force: a deletion that is lost in a crash only brings back released records, which
+                // the caller releases again (released LSNs are not persisted anyway). A released segment that was
+                // never forced is deleted before any later segment is committed, and that commit forces the
+                // directory (see dropReleasedSpans), so it cannot come back torn in front of a committed segment.
                 for (LogSegment seg : victims) {
                     seg.releaseAndDelete();
                     bytesHeld.addAndGet(-seg.sizeOnDisk());
                 }
-                LogSegment.forceDirectory(dir);
             } catch (IOException e) {
                 throw new WriteLogException("release of LSN " + lsn + " could not delete a segment in " + dir + ": " + e, e);
             } finally {
