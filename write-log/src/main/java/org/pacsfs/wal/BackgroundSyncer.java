@@ -1,12 +1,11 @@
 package org.pacsfs.wal;
 
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The log's one background thread: forces every {@code intervalNanos} under {@link SyncPolicy#INTERVAL}, and
- * whenever an append finds the unsynced buffer more than half full, so that appends rarely wait for a force when it
- * fills. It only adds forces. Thread-safe.
+ * The log's one background thread, started only under {@link SyncPolicy#INTERVAL}: forces every
+ * {@code intervalNanos}. It only adds forces. (It no longer forces when the unsynced buffer fills: that buffer now
+ * drops its oldest bytes instead, see {@link UnsyncedBuffer}.) Thread-safe.
  */
 final class BackgroundSyncer implements Runnable {
     /** Without an interval policy the thread still wakes this often, to notice a missed wake-up. */
@@ -14,7 +13,6 @@ final class BackgroundSyncer implements Runnable {
 
     private final WriteLog log;
     private final long intervalNanos;
-    private final AtomicBoolean forceRequested = new AtomicBoolean();
     private final Thread thread;
     private volatile boolean stopped;
 
@@ -27,13 +25,6 @@ final class BackgroundSyncer implements Runnable {
 
     void start() {
         thread.start();
-    }
-
-    /** Asks for a force soon; cheap when one is already requested. */
-    void requestForce() {
-        if (!forceRequested.getAndSet(true)) {
-            LockSupport.unpark(thread);
-        }
     }
 
     void stop() {
@@ -52,8 +43,7 @@ final class BackgroundSyncer implements Runnable {
     public void run() {
         while (!stopped) {
             LockSupport.parkNanos(intervalNanos > 0 ? intervalNanos : IDLE_PARK_NANOS);
-            boolean requested = forceRequested.getAndSet(false);
-            if (!stopped && (requested || intervalNanos > 0)) {
+            if (!stopped && intervalNanos > 0) {
                 log.forceAllQuietly();
             }
         }

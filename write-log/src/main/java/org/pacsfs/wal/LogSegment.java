@@ -25,8 +25,11 @@ final class LogSegment {
 
     private final long id;
     private final long firstLsn;
-    private final Path path;
+    /** The file's name: {@code .wal.tmp} while the segment is not committed yet (see {@link #createPending}). */
+    private volatile Path path;
     private final FileChannel channel;
+    private volatile boolean committed = true;
+    private volatile boolean released;
     private final ConcurrentSkipListMap<Long, Long> sparseIndex = new ConcurrentSkipListMap<>();
     private volatile long end;
     private volatile long lastLsn;
@@ -69,6 +72,69 @@ final class LogSegment {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         forceDirectory(dir);
         return open(target, id, firstLsn, SegmentHeader.SIZE, firstLsn - 1, factory);
+    }
+
+    /**
+     * Creates segment {@code id} as an uncommitted {@code .wal.tmp} file holding its header, without forcing anything:
+     * the cheap roll on the append path. Recovery deletes {@code .wal.tmp} files, so the segment is invisible after a
+     * crash until {@link #commit} renames it, which the log does only once every earlier segment and this one are
+     * forced. Until then its records are not durable, which is all a roll needs: none of them was synced.
+     */
+    static LogSegment createPending(Path dir, long id, long firstLsn, ChannelFactory factory) throws IOException {
+        Path tmp = dir.resolve(fileName(id) + ".tmp");
+        FileChannel c = factory.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.READ, StandardOpenOption.WRITE));
+        try {
+            writeFully(c, new SegmentHeader(id, firstLsn).encode(), 0);
+        } catch (IOException e) {
+            try {
+                c.close();
+                Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        LogSegment s = new LogSegment(id, firstLsn, tmp, c, SegmentHeader.SIZE, firstLsn - 1);
+        s.committed = false;
+        return s;
+    }
+
+    /**
+     * Renames an uncommitted segment to its final name (the caller forced it and every earlier segment, and forces
+     * the directory afterwards). No-op if committed or released. Synchronized with {@link #releaseAndDelete}.
+     *
+     * @return true if it renamed the file (the directory needs a force)
+     */
+    synchronized boolean commit(Path dir) throws IOException {
+        if (committed || released) {
+            return false;
+        }
+        Path target = dir.resolve(fileName(id));
+        Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
+        path = target;
+        committed = true;
+        return true;
+    }
+
+    boolean committed() {
+        return committed;
+    }
+
+    boolean released() {
+        return released;
+    }
+
+    /** Marks the segment released: the log no longer forces, commits or reads it for a rewrite. */
+    void markReleased() {
+        released = true;
+    }
+
+    /** Marks the segment released, closes it and deletes its file (whatever its current name). */
+    synchronized void releaseAndDelete() throws IOException {
+        released = true;
+        closeQuietly();
+        Files.deleteIfExists(path);
     }
 
     static LogSegment open(Path path, long id, long firstLsn, long end, long lastLsn, ChannelFactory factory) throws IOException {

@@ -1,15 +1,21 @@
 package org.pacsfs.wal;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * A ring of direct memory mirroring the byte range {@code [start, end)} of the active segment file that is written
- * but not yet forced. It serves two purposes: appends are written to the file from here (a direct buffer, so the
- * JDK makes no second copy), and after a failed force the records are rewritten to a new segment from here, because
- * after an fsync error the page cache can no longer be trusted.
+ * A ring of direct memory holding a copy of the newest unsynced records, byte for byte as written, addressed by a
+ * <em>logical offset</em>: the position of a byte in the stream of all records the log appended (or rewrote) since it
+ * opened, across segments. It holds the logical range {@code [start, end)}, at most {@code capacity} bytes.
  *
- * <p>Byte at file position {@code p} lives at ring index {@code p % capacity}. Not thread-safe: guarded by the
- * log's append lock.
+ * <p>The log fills it from the page cache just before each force ({@link #putFrom}) and with the records it rewrites,
+ * and takes records from it when a force fails, because after an fsync error the page cache can no longer be
+ * trusted. When more does not fit, the oldest bytes are dropped ({@code start} advances): records no longer held here
+ * are re-read from their segment file and verified (CRC32C and LSN) if they ever need rewriting (see
+ * {@link WriteLog}).
+ *
+ * <p>Logical byte {@code L} lives at ring index {@code L % capacity}. Not thread-safe: guarded by the log's sync
+ * lock.
  */
 final class UnsyncedBuffer {
     private final ByteBuffer ring;
@@ -22,58 +28,72 @@ final class UnsyncedBuffer {
         this.ring = ByteBuffer.allocateDirect(capacity);
     }
 
-    /** Empties the ring; the next byte appended will be at file position {@code position}. */
-    void reset(long position) {
-        start = position;
-        end = position;
-    }
-
-    int used() {
-        return (int) (end - start);
+    /** Empties the ring; the next byte appended will have logical offset {@code logical}. */
+    void reset(long logical) {
+        start = logical;
+        end = logical;
     }
 
     int capacity() {
         return capacity;
     }
 
+    /** Oldest logical offset still held. */
     long start() {
         return start;
     }
 
+    /** Logical offset of the next byte appended. */
     long end() {
         return end;
     }
 
-    boolean fits(int bytes) {
-        return used() + (long) bytes <= capacity;
-    }
-
-    /** Copies {@code src} (position unchanged) to the end of the ring; the caller checked {@link #fits}. */
+    /**
+     * Copies {@code src} (position unchanged) to the end of the ring, dropping the oldest bytes if needed;
+     * {@code src.remaining()} must not exceed the capacity.
+     */
     void put(ByteBuffer src) {
         ByteBuffer s = src.duplicate();
+        int len = s.remaining();
+        if (len > capacity) {
+            throw new IllegalArgumentException(len + " bytes exceed the unsynced buffer of " + capacity);
+        }
+        start = Math.max(start, end + len - capacity);
         while (s.hasRemaining()) {
             int at = (int) (end % capacity);
             int n = Math.min(s.remaining(), capacity - at);
-            ByteBuffer part = s.duplicate();
-            part.limit(part.position() + n);
-            ring.put(at, part, part.position(), n);
+            ring.put(at, s, s.position(), n);
             s.position(s.position() + n);
             end += n;
         }
     }
 
-    /** Drops the bytes from {@code position} on, after a failed write. */
-    void truncate(long position) {
-        end = Math.max(start, Math.min(end, position));
+    /**
+     * Reads {@code length} bytes of {@code segment} at {@code position} into the end of the ring (dropping the oldest
+     * bytes if needed; {@code length} must not exceed the capacity). On failure the ring is left holding a prefix.
+     */
+    void putFrom(LogSegment segment, long position, int length) throws IOException {
+        if (length > capacity) {
+            throw new IllegalArgumentException(length + " bytes exceed the unsynced buffer of " + capacity);
+        }
+        start = Math.max(start, end + length - capacity);
+        long p = position;
+        int left = length;
+        while (left > 0) {
+            int at = (int) (end % capacity);
+            int n = Math.min(left, capacity - at);
+            segment.readFully(ring.slice(at, n), p);
+            p += n;
+            left -= n;
+            end += n;
+        }
     }
 
-    /** Frees the bytes before {@code position}, after a successful force. */
-    void release(long position) {
-        start = Math.min(end, Math.max(start, position));
-    }
-
-    /** Read-only views of the file range {@code [from, to)}, at most two because the ring wraps. */
+    /** Read-only views of the logical range {@code [from, to)} (which must be held), at most two: the ring wraps. */
     ByteBuffer[] slices(long from, long to) {
+        if (from < start || to > end || from > to) {
+            throw new IllegalStateException("range " + from + ".." + to + " is not held (" + start + ".." + end + ")");
+        }
         int a = (int) (from % capacity);
         int len = (int) (to - from);
         if (a + len <= capacity) {
@@ -83,7 +103,7 @@ final class UnsyncedBuffer {
         return new ByteBuffer[] {ring.slice(a, first).asReadOnlyBuffer(), ring.slice(0, len - first).asReadOnlyBuffer()};
     }
 
-    /** A heap copy of the file range {@code [from, to)}. */
+    /** A heap copy of the logical range {@code [from, to)}, which must be held. */
     ByteBuffer copy(long from, long to) {
         ByteBuffer out = ByteBuffer.allocate((int) (to - from));
         for (ByteBuffer s : slices(from, to)) {

@@ -19,10 +19,13 @@ import java.util.Objects;
  *                            it. Default 4 GiB; must be at least 2 x segmentSizeBytes.
  * @param maxWaitWhenFull     how long an append waits for space before {@link WriteLogFullException}. Default 30 s;
  *                            range 0 .. 1 day.
- * @param unsyncedBufferBytes memory that keeps appended-but-not-forced records (needed to rewrite them elsewhere
- *                            after a failed force). When half full a background force starts; when full, appends
- *                            force. Also the largest record size. Default 32 MiB; range 64 KiB .. 1 GiB, and at most
- *                            segmentSizeBytes.
+ * @param unsyncedBufferBytes memory holding a copy of the newest unsynced records, taken from the page cache just
+ *                            before each force, so that after a failed force they are rewritten to a new segment
+ *                            from memory (the page cache may have dropped them). It bounds memory, not appends:
+ *                            appends never force; unsynced records older than this copy are re-read from their
+ *                            segment file and verified (LSN, CRC32C) if a force fails, and the log goes read-only if
+ *                            that fails. Also the largest record size. Default 32 MiB; range 64 KiB .. 1 GiB, and at
+ *                            most segmentSizeBytes.
  * @param channelFactory      opens segment files; {@link ChannelFactory#DEFAULT} unless a test injects faults.
  */
 public record WriteLogConfig(

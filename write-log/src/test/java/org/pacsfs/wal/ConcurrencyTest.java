@@ -113,6 +113,38 @@ class ConcurrencyTest {
         }
     }
 
+    @Test
+    void concurrentSyncsShareForces() throws Exception {
+        FaultyChannelFactory counting = new FaultyChannelFactory();
+        int threads = 8;
+        int perThread = 100;
+        try (WriteLog log = WriteLog.open(WriteLogConfig.defaults(dir).withSegmentSizeBytes(1 << 20).withChannelFactory(counting))) {
+            int atOpen = counting.forces.get();
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> all = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                all.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < perThread; i++) {
+                        AppendResult r = log.append((byte) 1, TestPayloads.payload(i, 4096));
+                        log.sync(r.lsn());
+                        assertThat(log.syncedLsn()).isGreaterThanOrEqualTo(r.lsn());
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : all) {
+                f.get();
+            }
+            pool.shutdown();
+            int forces = counting.forces.get() - atOpen;
+            // Every sync returned covered; group commit means far fewer forces than syncs.
+            assertThat(forces).isPositive().isLessThan(threads * perThread * 3 / 4);
+        }
+    }
+
     private static void verify(WriteLog log, Map<Long, Long> keyOfLsn, long total) throws Exception {
         Map<Long, Long> lastSeqOfThread = new HashMap<>();
         try (RecordCursor c = log.readFrom(1)) {

@@ -3,7 +3,10 @@ package org.pacsfs.wal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -119,6 +122,179 @@ class FaultInjectionTest {
         }
         try (WriteLog log = WriteLog.open(cfg().withChannelFactory(ChannelFactory.DEFAULT))) {
             expectAllIntact(log, 6);
+        }
+    }
+
+    // ---- a failed force when the unsynced records exceed the unsynced buffer (memory holds only the newest) ----
+
+    /** 256 KiB segments, a 64 KiB buffer: 3000-byte records 11..400 span five segments, memory holds about 21. */
+    private WriteLogConfig smallBuffer() {
+        return cfg().withSegmentSizeBytes(256 << 10).withUnsyncedBufferBytes(64 << 10);
+    }
+
+    private List<AppendResult> append3000(WriteLog log, int from, int to) throws Exception {
+        List<AppendResult> out = new ArrayList<>();
+        for (int i = from; i <= to; i++) {
+            out.add(log.append(TestPayloads.type(i), TestPayloads.payload(i, 3000)));
+        }
+        return out;
+    }
+
+    private void expectIntactThrough(WriteLog log, List<AppendResult> rs, int n) throws Exception {
+        for (AppendResult r : rs) {
+            assertThat(TestPayloads.checkIntact(log.read(r.pointer(), r.lsn()))).isEqualTo(r.lsn());
+        }
+        try (RecordCursor c = log.readFrom(1)) {
+            for (int i = 1; i <= n; i++) {
+                assertThat(c.next()).isTrue();
+                assertThat(TestPayloads.checkIntact(c.record())).isEqualTo(i);
+            }
+            assertThat(c.next()).isFalse();
+        }
+    }
+
+    @Test
+    void failedForceBeyondTheBufferRewritesFromMemoryAndVerifiedRereadsAcrossSegments() throws Exception {
+        List<AppendResult> rs;
+        try (WriteLog log = WriteLog.open(smallBuffer())) {
+            rs = append3000(log, 1, 10);
+            log.sync(10);
+            rs.addAll(append3000(log, 11, 400));
+            assertThat(rs.get(399).pointer().segmentId()).isGreaterThanOrEqualTo(5);
+            faults.failForces.set(1);
+            log.sync(400);
+            assertThat(log.syncedLsn()).isEqualTo(400);
+            assertThat(faults.forcesAfterFailure.get()).isZero();
+            assertThat(log.isReadOnly()).isFalse();
+            rs.addAll(append3000(log, 401, 420));
+            log.sync(420);
+            expectIntactThrough(log, rs, 420);
+        }
+        try (WriteLog log = WriteLog.open(smallBuffer().withChannelFactory(ChannelFactory.DEFAULT))) {
+            assertThat(log.lastLsn()).isEqualTo(420);
+            expectIntactThrough(log, List.of(), 420);
+        }
+    }
+
+    @Test
+    void failedForceInTheMiddleOfASyncRoundKeepsWhatWasForcedAndRewritesTheRest() throws Exception {
+        List<AppendResult> rs;
+        try (WriteLog log = WriteLog.open(smallBuffer())) {
+            rs = append3000(log, 1, 10);
+            log.sync(10);
+            rs.addAll(append3000(log, 11, 400));
+            faults.forcesBeforeFailure.set(2); // segments 1 and 2 are forced (and 2 committed), 3 fails
+            faults.failForces.set(1);
+            log.sync(400);
+            assertThat(log.syncedLsn()).isEqualTo(400);
+            assertThat(faults.forcesAfterFailure.get()).isZero();
+            expectIntactThrough(log, rs, 400);
+        }
+        try (WriteLog log = WriteLog.open(smallBuffer().withChannelFactory(ChannelFactory.DEFAULT))) {
+            assertThat(log.lastLsn()).isEqualTo(400);
+            expectIntactThrough(log, List.of(), 400);
+        }
+    }
+
+    @Test
+    void whenARecordDroppedFromMemoryFailsVerificationOnRereadTheLogGoesReadOnly() throws Exception {
+        Path corrupted;
+        try (WriteLog log = WriteLog.open(smallBuffer())) {
+            append3000(log, 1, 10);
+            log.sync(10);
+            List<AppendResult> rs = append3000(log, 11, 400);
+            // The first record of segment 2 is long gone from memory; damage it in the (uncommitted) file.
+            AppendResult victim = rs.stream().filter(r -> r.pointer().segmentId() == 2).findFirst().orElseThrow();
+            corrupted = dir.resolve(String.format("%020d.wal.tmp", 2));
+            try (FileChannel c = FileChannel.open(corrupted, StandardOpenOption.WRITE)) {
+                c.write(ByteBuffer.wrap(new byte[] {0x55}), victim.pointer().position() + RecordFormat.HEADER_SIZE + 100);
+            }
+            faults.failForces.set(1);
+            assertThatThrownBy(() -> log.sync(400)).isInstanceOf(WriteLogReadOnlyException.class)
+                    .hasMessageContaining("read-only").hasMessageContaining("records up to LSN 10 are durable")
+                    .hasMessageContaining("LSN " + victim.lsn()).hasMessageContaining("CRC32C");
+            assertThat(log.isReadOnly()).isTrue();
+            assertThat(log.syncedLsn()).isEqualTo(10);
+            assertThat(faults.forcesAfterFailure.get()).isZero();
+            assertThatThrownBy(() -> log.append((byte) 0, TestPayloads.payload(401, 10))).isInstanceOf(WriteLogReadOnlyException.class);
+        }
+        try (WriteLog log = WriteLog.open(smallBuffer().withChannelFactory(ChannelFactory.DEFAULT))) {
+            assertThat(log.lastLsn()).isGreaterThanOrEqualTo(10);
+            try (RecordCursor c = log.readFrom(1)) {
+                for (int i = 1; i <= log.lastLsn(); i++) {
+                    assertThat(c.next()).isTrue();
+                    assertThat(TestPayloads.checkIntact(c.record())).isEqualTo(i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void whenRereadingADroppedRecordFailsTheLogGoesReadOnly() throws Exception {
+        try (WriteLog log = WriteLog.open(smallBuffer())) {
+            append3000(log, 1, 10);
+            log.sync(10);
+            append3000(log, 11, 400);
+            faults.failForces.set(1);
+            faults.failReads.set(1000); // every read fails: the copy into memory before the force, then the re-reads
+            assertThatThrownBy(() -> log.sync(400)).isInstanceOf(WriteLogReadOnlyException.class)
+                    .hasMessageContaining("records up to LSN 10 are durable").hasMessageContaining("read failed");
+            assertThat(log.syncedLsn()).isEqualTo(10);
+            assertThat(faults.forcesAfterFailure.get()).isZero();
+        }
+        try (WriteLog log = WriteLog.open(smallBuffer().withChannelFactory(ChannelFactory.DEFAULT))) {
+            try (RecordCursor c = log.readFrom(1)) {
+                for (int i = 1; i <= 10; i++) {
+                    assertThat(c.next()).isTrue();
+                    assertThat(TestPayloads.checkIntact(c.record())).isEqualTo(i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void failedForceThatDropsThePageCacheIsSurvivedFromMemory() throws Exception {
+        List<AppendResult> rs;
+        try (WriteLog log = WriteLog.open(smallBuffer())) {
+            rs = append3000(log, 1, 10);
+            log.sync(10);
+            rs.addAll(append3000(log, 11, 25)); // 45 KB: all in the 64 KiB buffer
+            faults.failForces.set(1);
+            faults.dropUnforcedOnFailure = true;
+            log.sync(25);
+            assertThat(log.syncedLsn()).isEqualTo(25);
+            assertThat(faults.forcesAfterFailure.get()).isZero();
+            // The old file really lost the unsynced bytes: they came from memory.
+            AppendResult moved = rs.get(14);
+            ByteBuffer b = ByteBuffer.allocate(8);
+            try (FileChannel c = FileChannel.open(dir.resolve(String.format("%020d.wal", 1)), StandardOpenOption.READ)) {
+                c.read(b, moved.pointer().position() + 8);
+            }
+            assertThat(b.getLong(0)).isZero();
+            expectIntactThrough(log, rs, 25);
+        }
+        try (WriteLog log = WriteLog.open(smallBuffer().withChannelFactory(ChannelFactory.DEFAULT))) {
+            assertThat(log.lastLsn()).isEqualTo(25);
+            expectIntactThrough(log, List.of(), 25);
+        }
+    }
+
+    @Test
+    void failedForceThatDropsThePageCacheBeyondTheBufferGoesReadOnlyAndKeepsTheSyncedPrefix() throws Exception {
+        try (WriteLog log = WriteLog.open(smallBuffer())) {
+            append3000(log, 1, 10);
+            log.sync(10);
+            append3000(log, 11, 400);
+            faults.failForces.set(1);
+            faults.dropUnforcedOnFailure = true;
+            assertThatThrownBy(() -> log.sync(400)).isInstanceOf(WriteLogReadOnlyException.class)
+                    .hasMessageContaining("records up to LSN 10 are durable").hasMessageContaining("LSN 11");
+            assertThat(log.syncedLsn()).isEqualTo(10);
+            assertThat(faults.forcesAfterFailure.get()).isZero();
+        }
+        try (WriteLog log = WriteLog.open(smallBuffer().withChannelFactory(ChannelFactory.DEFAULT))) {
+            assertThat(log.lastLsn()).isEqualTo(10);
+            expectIntactThrough(log, List.of(), 10);
         }
     }
 }

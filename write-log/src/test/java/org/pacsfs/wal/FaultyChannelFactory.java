@@ -16,6 +16,15 @@ final class FaultyChannelFactory implements ChannelFactory {
     final AtomicInteger failForces = new AtomicInteger();
     final AtomicInteger failWrites = new AtomicInteger();
     final AtomicInteger failOpens = new AtomicInteger();
+    /** Forces that still succeed before {@link #failForces} applies (to fail one in the middle of a sync round). */
+    final AtomicInteger forcesBeforeFailure = new AtomicInteger();
+    /**
+     * When set, a failed force also zeroes every byte written to that file since its last successful force (or its
+     * open): the kernel dropped the dirty pages after the write-back error and the disk never got them.
+     */
+    volatile boolean dropUnforcedOnFailure;
+    /** Positional reads to fail, like EIO reading a page the kernel dropped. */
+    final AtomicInteger failReads = new AtomicInteger();
     final AtomicInteger forces = new AtomicInteger();
     /** Forces attempted on channels after a force on them failed (must stay 0). */
     final AtomicInteger forcesAfterFailure = new AtomicInteger();
@@ -30,9 +39,11 @@ final class FaultyChannelFactory implements ChannelFactory {
 
     private final class Faulty extends DelegatingFileChannel {
         private volatile boolean forceFailed;
+        private volatile long forcedSize;
 
-        Faulty(FileChannel delegate) {
+        Faulty(FileChannel delegate) throws IOException {
             super(delegate);
+            forcedSize = delegate.size();
         }
 
         @Override
@@ -41,11 +52,31 @@ final class FaultyChannelFactory implements ChannelFactory {
             if (forceFailed) {
                 forcesAfterFailure.incrementAndGet();
             }
+            if (failForces.get() > 0 && forcesBeforeFailure.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                super.force(metaData);
+                return;
+            }
             if (failForces.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 forceFailed = true;
+                if (dropUnforcedOnFailure) {
+                    long size = delegate.size();
+                    if (size > forcedSize) {
+                        delegate.write(ByteBuffer.allocate((int) (size - forcedSize)), forcedSize);
+                    }
+                }
                 throw new IOException("injected: fsync failed (Input/output error)");
             }
+            long size = delegate.size();
             super.force(metaData);
+            forcedSize = size;
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            if (failReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new IOException("injected: read failed (Input/output error)");
+            }
+            return super.read(dst, position);
         }
 
         @Override

@@ -12,7 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Simulates power loss: remembers each segment file's content as of its last {@code force} (or its open, which
- * follows a forced creation or a recovery), and on {@link #crash} puts every file back to that content, followed
+ * follows a forced creation, a recovery, or the creation of an empty uncommitted segment), also across a rename of a
+ * {@code .tmp} file into place, and on {@link #crash} puts every file back to that content, followed
  * by a torn last page: some of the bytes written after the force within that page survive, then garbage.
  */
 final class PowerLossChannelFactory implements ChannelFactory {
@@ -22,19 +23,25 @@ final class PowerLossChannelFactory implements ChannelFactory {
     @Override
     public FileChannel open(Path path, Set<? extends OpenOption> options) throws IOException {
         FileChannel real = FileChannel.open(path, options);
-        boolean tracked = !path.getFileName().toString().endsWith(".tmp");
-        if (tracked) {
-            durable.putIfAbsent(path, Files.readAllBytes(path));
-        }
+        // .tmp files are tracked too: the log writes records into uncommitted segments (.wal.tmp) and renames them
+        // after a force; crash() applies what was forced to the renamed file.
+        durable.putIfAbsent(path, Files.readAllBytes(path));
         return new DelegatingFileChannel(real) {
             @Override
             public void force(boolean metaData) throws IOException {
                 super.force(metaData);
-                if (tracked) {
-                    durable.put(path, Files.readAllBytes(path));
-                }
+                durable.put(path, Files.readAllBytes(currentName(path)));
             }
         };
+    }
+
+    /** A .tmp file the log renamed into place is found under its final name. */
+    private static Path currentName(Path opened) {
+        String name = opened.getFileName().toString();
+        if (!Files.exists(opened) && name.endsWith(".tmp")) {
+            return opened.resolveSibling(name.substring(0, name.length() - 4));
+        }
+        return opened;
     }
 
     /**
@@ -44,10 +51,21 @@ final class PowerLossChannelFactory implements ChannelFactory {
      */
     void crash(Random random, boolean keepWrittenBytes) throws IOException {
         for (Map.Entry<Path, byte[]> e : durable.entrySet()) {
-            if (!Files.exists(e.getKey())) {
+            Path file = e.getKey();
+            String name = file.getFileName().toString();
+            if (!Files.exists(file) && name.endsWith(".tmp")) {
+                // Renamed into place since: the durable content is that of the file under its final name, unless that
+                // name was opened (and so tracked) itself.
+                Path renamed = file.resolveSibling(name.substring(0, name.length() - 4));
+                if (durable.containsKey(renamed)) {
+                    continue;
+                }
+                file = renamed;
+            }
+            if (!Files.exists(file)) {
                 continue;
             }
-            byte[] now = Files.readAllBytes(e.getKey());
+            byte[] now = Files.readAllBytes(file);
             byte[] forced = e.getValue();
             int pageEnd = (int) Math.min(now.length, ((long) forced.length / PAGE + 1) * PAGE);
             int unforced = Math.max(0, pageEnd - forced.length);
@@ -59,7 +77,7 @@ final class PowerLossChannelFactory implements ChannelFactory {
             byte[] junk = new byte[garbage];
             random.nextBytes(junk);
             System.arraycopy(junk, 0, after, forced.length + keep, garbage);
-            Files.write(e.getKey(), after);
+            Files.write(file, after);
         }
         durable.clear();
     }

@@ -216,21 +216,36 @@ class WriteLogTest {
     }
 
     @Test
-    void unsyncedBufferFillingUpForcesInsteadOfGrowing() throws Exception {
-        WriteLogConfig cfg = WriteLogConfig.defaults(dir).withSegmentSizeBytes(4 << 20).withUnsyncedBufferBytes(64 << 10)
-                .withCapacityBytes(64 << 20);
+    void unsyncedBufferFillingUpDropsTheOldestFromMemoryInsteadOfForcing() throws Exception {
+        FaultyChannelFactory counting = new FaultyChannelFactory();
+        WriteLogConfig cfg = WriteLogConfig.defaults(dir).withSegmentSizeBytes(256 << 10).withUnsyncedBufferBytes(64 << 10)
+                .withCapacityBytes(64 << 20).withChannelFactory(counting);
         try (WriteLog log = WriteLog.open(cfg)) {
+            int forcesAtOpen = counting.forces.get();
             for (int i = 1; i <= 200; i++) {
-                log.append((byte) 0, TestPayloads.payload(i, 3000));
+                log.append(TestPayloads.type(i), TestPayloads.payload(i, 3000));
             }
-            // 600 KB were appended through a 64 KiB buffer: at least 8 forces happened without any sync() call.
-            assertThat(log.syncedLsn()).isGreaterThan(150);
+            // 600 KB through a 64 KiB buffer, across three segment rolls: no force on the append path.
+            assertThat(counting.forces.get()).isEqualTo(forcesAtOpen);
+            assertThat(log.syncedLsn()).isZero();
+            log.sync(200);
+            assertThat(log.syncedLsn()).isEqualTo(200);
+        }
+        try (WriteLog log = WriteLog.open(cfg.withChannelFactory(ChannelFactory.DEFAULT))) {
+            assertThat(log.lastLsn()).isEqualTo(200);
+            try (RecordCursor c = log.readFrom(1)) {
+                for (long i = 1; i <= 200; i++) {
+                    assertThat(c.next()).isTrue();
+                    assertThat(TestPayloads.checkIntact(c.record())).isEqualTo(i);
+                }
+            }
         }
     }
 
+    /** Committed (.wal) and uncommitted (.wal.tmp: rolled to, not yet synced) segment files. */
     private List<Path> segmentFiles() throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.toString().endsWith(".wal")).sorted().toList();
+            return s.filter(p -> p.toString().endsWith(".wal") || p.toString().endsWith(".wal.tmp")).sorted().toList();
         }
     }
 
