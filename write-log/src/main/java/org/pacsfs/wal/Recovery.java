@@ -14,7 +14,11 @@ import java.util.Set;
 /**
  * Validates every segment of a log directory when it is opened, in id order, and repairs what a crash can leave:
  * <ul>
- *   <li>{@code *.wal.tmp}: a segment being created; deleted.</li>
+ *   <li>{@code *.wal.tmp}: a segment started but never synced. After a process crash its records are intact in the
+ *       page cache, so it is adopted (renamed into place and recovered like a last segment) when it continues the
+ *       recovered log exactly: valid header, first LSN = last recovered LSN + 1, and the segment before it ended
+ *       without a torn tail. Otherwise (a power loss, or anything doubtful) it is deleted: none of its records was
+ *       ever synced.</li>
  *   <li>a last segment shorter than its header: deleted (its creation is atomic, so this is not our crash; but it
  *       holds no record either). Without a predecessor its first LSN is unknown: reported as corruption.</li>
  *   <li>a torn or corrupt tail of the last segment: truncated to the last valid record, unless a valid record
@@ -30,6 +34,7 @@ final class Recovery {
     private final ChannelFactory factory;
     private final List<RecoveryReport.Truncation> truncations = new ArrayList<>();
     private final List<Path> removed = new ArrayList<>();
+    private final List<Long> unfinished = new ArrayList<>();
 
     private Recovery(Path dir, ChannelFactory factory) {
         this.dir = dir;
@@ -52,6 +57,7 @@ final class Recovery {
                 SegmentHeader next = i + 1 < ids.size() ? headers.get(i + 1) : null;
                 segments.add(recoverSegment(headers.get(i), next));
             }
+            adoptUnfinished(segments, ids.isEmpty() ? 0 : ids.get(ids.size() - 1));
         } catch (IOException | RuntimeException e) {
             segments.forEach(LogSegment::closeQuietly);
             throw e;
@@ -69,8 +75,13 @@ final class Recovery {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
                 if (name.endsWith(".wal.tmp")) {
-                    Files.delete(p);
-                    removed.add(p);
+                    long id = LogSegment.idOf(name.substring(0, name.length() - ".tmp".length()));
+                    if (id > 0) {
+                        unfinished.add(id);
+                    } else {
+                        Files.delete(p);
+                        removed.add(p);
+                    }
                 } else if (LogSegment.idOf(name) > 0) {
                     ids.add(LogSegment.idOf(name));
                 }
@@ -78,6 +89,58 @@ final class Recovery {
         }
         ids.sort(null);
         return ids;
+    }
+
+    private void adoptUnfinished(List<LogSegment> segments, long lastId) throws IOException {
+        unfinished.sort(null);
+        long lastLsn = segments.isEmpty() ? 0 : segments.get(segments.size() - 1).lastLsn();
+        boolean clean = truncations.stream().noneMatch(t -> t.segmentId() == lastId);
+        long prevId = lastId;
+        for (long id : unfinished) {
+            Path tmp = dir.resolve(LogSegment.fileName(id) + ".tmp");
+            SegmentHeader h = null;
+            long size = Files.size(tmp);
+            if (clean && id > prevId && size >= SegmentHeader.SIZE) {
+                try {
+                    h = parseHeader(tmp, id, size);
+                } catch (WriteLogCorruptException e) {
+                    h = null;
+                }
+            }
+            if (h == null || h.firstLsn() != lastLsn + 1) {
+                Files.delete(tmp);
+                removed.add(tmp);
+                clean = false;
+                continue;
+            }
+            Path fin = dir.resolve(LogSegment.fileName(id));
+            // Durable before it gets its final name: a finished segment must never be followed by a lost one. Damage
+            // inside a never-synced segment is not corruption of anything acknowledged: keep its valid prefix.
+            try (FileChannel c = factory.open(tmp, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE))) {
+                ByteBuffer image = ByteBuffer.allocate((int) Math.min(size, Integer.MAX_VALUE - 64));
+                while (image.hasRemaining() && c.read(image, image.position()) >= 0) {
+                    // read until full
+                }
+                SegmentScan scan = SegmentScan.scan(image.flip(), h, Long.MAX_VALUE);
+                if (scan.validEnd < size) {
+                    c.truncate(scan.validEnd);
+                    truncations.add(new RecoveryReport.Truncation(id, fin, scan.validEnd, size - scan.validEnd,
+                            "unsynced segment: " + scan.reason));
+                }
+                c.force(true);
+            }
+            Files.move(tmp, fin, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            LogSegment.forceDirectory(dir);
+            LogSegment seg = recoverSegment(h, null);
+            segments.add(seg);
+            lastLsn = seg.lastLsn();
+            prevId = id;
+            long adoptedId = id;
+            clean = truncations.stream().noneMatch(t -> t.segmentId() == adoptedId);
+            if (!clean) {
+                prevId = Long.MAX_VALUE; // nothing may follow a segment whose tail was cut
+            }
+        }
     }
 
     private List<SegmentHeader> readHeaders(List<Long> ids) throws IOException {
