@@ -826,14 +826,7 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public int read(long fh, long offset, ByteBuffer dst) throws FsException {
-        ensureOpen();
-        Handles.OpenFile f = handles.file(fh);
-        if (!OpenFlags.readable(f.flags())) {
-            throw FsException.invalid(Errno.EBADF, "handle " + fh + " was not opened for reading");
-        }
-        if (offset < 0) {
-            throw FsException.invalid(Errno.EINVAL, "negative read offset " + offset);
-        }
+        Handles.OpenFile f = ioHandle(fh, false, offset);
         try (LockTable.Held l = locks.read(f.ino())) {
             Inode in = inode(f.ino(), "handle " + fh);
             if (in.isDir()) {
@@ -851,14 +844,7 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public int write(long fh, long offset, ByteBuffer src) throws FsException {
-        ensureOpen();
-        Handles.OpenFile f = handles.file(fh);
-        if (!OpenFlags.writable(f.flags())) {
-            throw FsException.invalid(Errno.EBADF, "handle " + fh + " was not opened for writing");
-        }
-        if (offset < 0) {
-            throw FsException.invalid(Errno.EINVAL, "negative write offset " + offset);
-        }
+        Handles.OpenFile f = ioHandle(fh, true, offset);
         int total = src.remaining();
         try (LockTable.Held l = locks.write(f.ino())) {
             Inode in = inode(f.ino(), "handle " + fh);
@@ -876,6 +862,19 @@ public final class LocalFileSystem implements FileSystem {
             }
         }
         return total;
+    }
+
+    /** The open file behind {@code fh}, checked for the access mode ({@code forWrite}) and a non-negative offset. */
+    private Handles.OpenFile ioHandle(long fh, boolean forWrite, long offset) throws FsException {
+        ensureOpen();
+        Handles.OpenFile f = handles.file(fh);
+        if (forWrite ? !OpenFlags.writable(f.flags()) : !OpenFlags.readable(f.flags())) {
+            throw FsException.invalid(Errno.EBADF, "handle " + fh + " was not opened for " + (forWrite ? "writing" : "reading"));
+        }
+        if (offset < 0) {
+            throw FsException.invalid(Errno.EINVAL, "negative " + (forWrite ? "write" : "read") + " offset " + offset);
+        }
+        return f;
     }
 
     /** Logs and applies one write of {@code data} at {@code at}; returns the inode after it. Caller holds the lock. */
@@ -938,11 +937,7 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public void truncate(long fh, long size) throws FsException {
-        ensureOpen();
-        Handles.OpenFile f = handles.file(fh);
-        if (!OpenFlags.writable(f.flags())) {
-            throw FsException.invalid(Errno.EBADF, "handle " + fh + " was not opened for writing");
-        }
+        Handles.OpenFile f = ioHandle(fh, true, 0);
         truncateIno(f.ino(), size, "handle " + fh);
     }
 
