@@ -131,8 +131,9 @@ public final class LocalFileSystem implements FileSystem {
                 mountStore = new RetryingObjectStore(remote.store(), java.time.Duration.ofMinutes(2), remote.ship().maxBackoff());
                 keys = BucketKeys.under(remote.prefix());
                 fsId = Superblock.createOrRead(mountStore, keys, java.time.Clock.systemUTC()).fsId();
-                lease = Lease.acquire(remote.store(), keys.lease(), remote.lease(), remote.takeOver());
                 identity = StateIdentity.loadOrCreate(config.stateDirectory(), fsId);
+                lease = Lease.acquire(remote.store(), keys.lease(), remote.lease(), remote.takeOver(),
+                        java.time.Clock.systemUTC(), null, identity.walId());
             }
             wal = WriteLog.open(config.walConfig());
             Files.createDirectories(indexDir);

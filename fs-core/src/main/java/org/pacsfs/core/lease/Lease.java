@@ -131,11 +131,24 @@ public final class Lease implements AutoCloseable {
      */
     public static Lease acquire(ObjectStore store, String key, LeaseConfig config, boolean takeOver, Clock clock,
             ScheduledExecutorService scheduler) {
+        return acquire(store, key, config, takeOver, clock, scheduler, UUID.randomUUID());
+    }
+
+    /**
+     * As {@link #acquire(ObjectStore, String, LeaseConfig, boolean, Clock, ScheduledExecutorService)} with a given
+     * owner id. A filesystem passes the id of its state directory (its write-log), stable across restarts: a lease
+     * still held under that id by the same host is the previous incarnation of this very mount (it crashed and could
+     * not release), whose unshipped changes are in this state directory, so it is reclaimed without --take-over. Two
+     * processes cannot use one state directory at once (the write-log's lock), and a copy of it on another host does
+     * not match the host name.
+     */
+    public static Lease acquire(ObjectStore store, String key, LeaseConfig config, boolean takeOver, Clock clock,
+            ScheduledExecutorService scheduler, UUID owner) {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(clock, "clock");
-        String ownerId = UUID.randomUUID().toString();
+        String ownerId = owner.toString();
         String where = where(store, key);
         int transientFailures = 0;
         int conflicts = 0;
@@ -164,8 +177,12 @@ public final class Lease implements AutoCloseable {
                     condition = PutCondition.ifMatch(current.etag);
                 } else {
                     LeaseRecord theirs = current.record;
-                    if (theirs.ownerId().equals(ownerId)) {
-                        // Our own put was applied although its response was lost: we hold it.
+                    if (theirs.ownerId().equals(ownerId) && theirs.host().equals(config.hostName())
+                            && theirs.state() == LeaseRecord.State.HELD) {
+                        // Our own put was applied although its response was lost, or this state directory's previous
+                        // mount on this host died holding it: either way it is ours.
+                        LOG.info("lease {} is held by this state directory's previous mount on {} (epoch {}): reclaimed",
+                                where, theirs.host(), theirs.epoch());
                         return start(store, key, config, clock, scheduler, theirs, current.etag);
                     }
                     if (theirs.state() == LeaseRecord.State.HELD) {

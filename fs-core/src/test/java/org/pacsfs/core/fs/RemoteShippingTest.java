@@ -229,6 +229,23 @@ class RemoteShippingTest {
     }
 
     @Test
+    void aRestartAfterACrashReclaimsItsOwnLeaseButAnotherMachineIsRefused() throws Exception {
+        InMemoryObjectStore store = new InMemoryObjectStore();
+        LocalFileSystem a = LocalFileSystem.open(cfg(machineA), remote(store));
+        write(a, "/unshipped", random(10_000, 3), 4096);
+        a.syncAll();
+        a.crashForTesting(); // the lease stays held by the dead mount
+        assertThatThrownBy(() -> LocalFileSystem.open(cfg(machineB), remote(store)))
+                .isInstanceOf(FsException.Io.class).hasMessageContaining("lease");
+        try (LocalFileSystem again = LocalFileSystem.open(cfg(machineA), remote(store))) { // no --take-over needed
+            assertThat(readAll(again, "/unshipped")).isEqualTo(random(10_000, 3));
+        }
+        try (LocalFileSystem b = LocalFileSystem.open(cfg(machineB), remote(store))) { // released cleanly
+            assertThat(readAll(b, "/unshipped")).isEqualTo(random(10_000, 3));
+        }
+    }
+
+    @Test
     void aSecondWriterIsRefusedWhileTheFirstHoldsTheLease() throws Exception {
         InMemoryObjectStore store = new InMemoryObjectStore();
         try (LocalFileSystem a = LocalFileSystem.open(cfg(machineA), remote(store))) {
