@@ -160,6 +160,9 @@ public final class LocalFileSystem implements FileSystem {
             long segmentsReplayed = 0;
             if (trusted) {
                 index = LocalIndex.open(indexDir, config.indexSizing(), marker.get());
+                if (remote != null) {
+                    index.trackChanges(); // closed at a checkpointed head: nothing changed since that checkpoint
+                }
             } else {
                 index = LocalIndex.createEmpty(indexDir, config.indexSizing());
                 if (remote != null) {
@@ -177,6 +180,8 @@ public final class LocalFileSystem implements FileSystem {
                         index = LocalIndex.createEmpty(indexDir, config.indexSizing());
                         checkpointer = new Checkpointer(mountStore, keys, fsId, remote.ship().maxIncrementals(), List.of(), 0);
                     }
+                    // What the checkpoint holds is not a change; what the later log and the local records apply is.
+                    index.trackChanges();
                     head = BucketLog.replay(mountStore, keys, fsId, index, from);
                     loadedCheckpoint = from.seq();
                     segmentsReplayed = head.seq() - from.seq();

@@ -41,8 +41,11 @@ final class LocalIndex implements AutoCloseable {
     private final ChronicleMap<Long, byte[]> xattrs;
     private final ChronicleMap<byte[], byte[]> chunks;
     private final Set<Long> orphans = ConcurrentHashMap.newKeySet();
-    /** Keys changed since the last checkpoint (checkpoint key encoding, see {@link CheckpointKeys}). */
-    private volatile Set<CheckpointKeys.Key> dirty = ConcurrentHashMap.newKeySet();
+    /**
+     * Keys changed since the last checkpoint (checkpoint key encoding, see {@link CheckpointKeys}); only tracked for a
+     * filesystem with a bucket (a local-only one never checkpoints, and the set would only grow).
+     */
+    private volatile Set<CheckpointKeys.Key> dirty = new NoSet();
     final AtomicLong bytesStored = new AtomicLong();
     final AtomicLong inodeCount = new AtomicLong();
     final AtomicLong maxIno = new AtomicLong();
@@ -318,6 +321,29 @@ final class LocalIndex implements AutoCloseable {
     }
 
     // ---- checkpoints ----
+
+    /** Starts tracking changed keys for checkpoints; what was tracked so far (a checkpoint just loaded) is dropped. */
+    void trackChanges() {
+        dirty = ConcurrentHashMap.newKeySet();
+    }
+
+    /** A set that keeps nothing: changes are not tracked until {@link #trackChanges()}. */
+    private static final class NoSet extends java.util.AbstractSet<CheckpointKeys.Key> {
+        @Override
+        public boolean add(CheckpointKeys.Key k) {
+            return false;
+        }
+
+        @Override
+        public java.util.Iterator<CheckpointKeys.Key> iterator() {
+            return java.util.Collections.emptyIterator();
+        }
+
+        @Override
+        public int size() {
+            return 0;
+        }
+    }
 
     /** Takes the set of keys changed since the last call (the caller holds the gate closed). */
     Set<CheckpointKeys.Key> takeDirty() {

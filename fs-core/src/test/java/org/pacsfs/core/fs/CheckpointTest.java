@@ -144,6 +144,29 @@ class CheckpointTest {
     }
 
     @Test
+    void anIncrementalAfterLoadingACheckpointHoldsOnlyTheNewChanges() throws Exception {
+        InMemoryObjectStore store = new InMemoryObjectStore();
+        try (LocalFileSystem a = LocalFileSystem.open(cfg(dir.resolve("a")), remote(store, 4))) {
+            changes(a, 0, new Random(5));
+        }
+        try (LocalFileSystem b = LocalFileSystem.open(cfg(dir.resolve("b")), remote(store, 4))) {
+            assertThat(b.recoveryInfo().checkpointSeq()).isPositive();
+            b.release(b.create("/one-more", 0644, OpenFlags.O_RDWR, Caller.ROOT));
+        }
+        long full = entriesOfNewest(store, "/full-");
+        long incr = entriesOfNewest(store, "/incr-");
+        // new inode, its entry, the root's inode: what changed, not the loaded tree again
+        assertThat(incr).isLessThan(10).isLessThan(full);
+    }
+
+    private static long entriesOfNewest(InMemoryObjectStore store, String kind) {
+        return store.listAll("checkpoints/").map(ObjectInfo::key).filter(k -> k.contains(kind) && k.endsWith(".manifest"))
+                .max(String::compareTo)
+                .map(k -> CheckpointFormat.decodeManifest(store.get(k).bytes(), k).parts().stream()
+                        .mapToLong(CheckpointFormat.PartInfo::entries).sum()).orElseThrow();
+    }
+
+    @Test
     void aDamagedCheckpointIsSkippedAndTheLogStillGivesTheTree() throws Exception {
         InMemoryObjectStore store = new InMemoryObjectStore();
         TreeMap<String, String> expected;
