@@ -118,6 +118,8 @@ final class BucketLog {
         for (MetaSegment.Op op : seg.ops()) {
             if (op.type() == MetaSegment.OP_MUTATIONS) {
                 index.apply(FsRecord.readMutations(ByteBuffer.wrap(op.body())), 0);
+            } else if (op.type() == MetaSegment.OP_WRITE_SUPERSEDED) {
+                index.apply(List.of(new Mutation.PutInode(FsRecord.readWriteHeader(ByteBuffer.wrap(op.body())).inode())), 0);
             } else if (op.type() == MetaSegment.OP_CHUNK_REWRITE) {
                 ByteBuffer b = ByteBuffer.wrap(op.body());
                 ChunkId id = ids.get(op.chunkIndex());

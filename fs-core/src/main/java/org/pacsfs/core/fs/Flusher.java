@@ -230,7 +230,7 @@ final class Flusher implements AutoCloseable {
     }
 
     /** A planned write: the record's data and where it goes. */
-    private record Placement(long ino, long offset, int length, long lsn, int dataOffset, ByteBuffer data, int opIndex) {
+    record Placement(long ino, long offset, int length, long lsn, int dataOffset, ByteBuffer data, int opIndex) {
     }
 
     /** A tail rewrite: file bytes already in small chunks, copied into this batch's chunk of the same file. */
@@ -345,6 +345,16 @@ final class Flusher implements AutoCloseable {
         if (last < from) {
             return null;
         }
+        for (List<Placement> pieces : byFile.values()) {
+            java.util.Set<Integer> gone = new java.util.HashSet<>();
+            for (Placement pl : superseded(pieces)) {
+                MetaSegment.Op op = ops.get(pl.opIndex);
+                ops.set(pl.opIndex, new MetaSegment.Op(MetaSegment.OP_WRITE_SUPERSEDED, op.body(), -1, 0));
+                gone.add(pl.opIndex);
+            }
+            pieces.removeIf(pl -> gone.contains(pl.opIndex));
+        }
+        byFile.values().removeIf(List::isEmpty);
         List<Future<ChunkRef>> uploadsInFlight = new ArrayList<>();
         Packer[] packerRef = new Packer[1];
         Packer packer = new Packer(config.maxChunkBytes(), i -> {
@@ -441,6 +451,39 @@ final class Flusher implements AutoCloseable {
         wake();
         LOG.debug("shipped LSN {}..{} as segment {} with {} chunks ({} data bytes, {} rewrites)", b.from(), b.last(), seg.seq(),
                 refs.size(), b.dataBytes(), b.rewrites().size());
+    }
+
+    /**
+     * The writes of one file (in LSN order) whose bytes later writes of the same batch overwrite completely: not
+     * worth uploading (e.g. small appends followed by the log's compaction of their block).
+     */
+    static List<Placement> superseded(List<Placement> pieces) {
+        List<Placement> out = new ArrayList<>();
+        java.util.TreeMap<Long, Long> covered = new java.util.TreeMap<>(); // start -> end, disjoint
+        for (int i = pieces.size() - 1; i >= 0; i--) {
+            Placement pl = pieces.get(i);
+            long start = pl.offset;
+            long end = pl.offset + pl.length;
+            java.util.Map.Entry<Long, Long> e = covered.floorEntry(start);
+            if (e != null && e.getValue() >= end) {
+                out.add(pl);
+                continue;
+            }
+            // merge [start, end) into the covered set
+            if (e != null && e.getValue() >= start) {
+                start = e.getKey();
+                end = Math.max(end, e.getValue());
+                covered.remove(e.getKey());
+            }
+            java.util.Map.Entry<Long, Long> n = covered.ceilingEntry(start);
+            while (n != null && n.getKey() <= end) {
+                end = Math.max(end, n.getValue());
+                covered.remove(n.getKey());
+                n = covered.ceilingEntry(start);
+            }
+            covered.put(start, end);
+        }
+        return out;
     }
 
     /**

@@ -32,6 +32,11 @@ record MetaSegment(long seq, byte[] prevSha256, UUID fsId, UUID walId, long walL
     static final byte OP_CHUNK_WRITE = 3;
     /** A tail rewrite: bytes the file already had, now also in a new chunk (no change to the file). */
     static final byte OP_CHUNK_REWRITE = 4;
+    /**
+     * A data write whose bytes later writes of the same segment overwrite completely: only its resulting inode is
+     * kept (the bucket's state is only ever seen at segment boundaries, where those bytes are gone).
+     */
+    static final byte OP_WRITE_SUPERSEDED = 5;
     static final byte[] NO_PREDECESSOR = new byte[32];
 
     /**
@@ -133,7 +138,7 @@ record MetaSegment(long seq, byte[] prevSha256, UUID fsId, UUID walId, long walL
                     if (ci < 0 || ci >= nChunks) {
                         throw new IllegalArgumentException("operation " + i + " references chunk " + ci + " of " + nChunks);
                     }
-                } else if (type != OP_MUTATIONS) {
+                } else if (type != OP_MUTATIONS && type != OP_WRITE_SUPERSEDED) {
                     throw new IllegalArgumentException("operation " + i + " has unknown type " + type);
                 }
                 ops.add(new Op(type, body, ci, co));
