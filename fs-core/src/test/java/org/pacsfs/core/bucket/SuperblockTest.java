@@ -1,18 +1,16 @@
 package org.pacsfs.core.bucket;
 
+import org.pacsfs.core.store.ForwardingObjectStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
@@ -22,12 +20,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
-import org.pacsfs.core.store.BatchDeleteResult;
-import org.pacsfs.core.store.ByteRange;
 import org.pacsfs.core.store.InMemoryObjectStore;
-import org.pacsfs.core.store.ListPage;
 import org.pacsfs.core.store.ObjectData;
-import org.pacsfs.core.store.ObjectInfo;
 import org.pacsfs.core.store.ObjectStore;
 import org.pacsfs.core.store.PutCondition;
 
@@ -260,56 +254,21 @@ class SuperblockTest {
     }
 
     /** Forwards everything to another store; tests override what they need. */
-    private static class Delegating implements ObjectStore {
+    private static class Delegating extends ForwardingObjectStore {
         private final ObjectStore d;
 
         Delegating(ObjectStore d) {
+             super(d);
             this.d = d;
         }
 
-        @Override
-        public String put(String key, ByteBuffer body, PutCondition condition) {
-            return d.put(key, body, condition);
-        }
 
-        @Override
-        public ObjectData get(String key) {
-            return d.get(key);
-        }
 
-        @Override
-        public ObjectData get(String key, ByteRange range) {
-            return d.get(key, range);
-        }
 
-        @Override
-        public Optional<ObjectInfo> head(String key) {
-            return d.head(key);
-        }
 
-        @Override
-        public ListPage list(String prefix, String continuationToken, int maxKeys) {
-            return d.list(prefix, continuationToken, maxKeys);
-        }
 
-        @Override
-        public void delete(String key) {
-            d.delete(key);
-        }
 
-        @Override
-        public BatchDeleteResult deleteAll(Collection<String> keys) {
-            return d.deleteAll(keys);
-        }
 
-        @Override
-        public String location() {
-            return d.location();
-        }
 
-        @Override
-        public void close() {
-            d.close();
-        }
     }
 }

@@ -1,14 +1,12 @@
 package org.pacsfs.core.lease;
 
+import org.pacsfs.core.store.ForwardingObjectStore;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,12 +14,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.pacsfs.core.store.BatchDeleteResult;
-import org.pacsfs.core.store.ByteRange;
 import org.pacsfs.core.store.InMemoryObjectStore;
-import org.pacsfs.core.store.ListPage;
 import org.pacsfs.core.store.ObjectData;
-import org.pacsfs.core.store.ObjectInfo;
 import org.pacsfs.core.store.ObjectStore;
 import org.pacsfs.core.store.PutCondition;
 
@@ -127,12 +121,13 @@ class LeaseRaceTest {
     }
 
     /** Holds each thread after its first get until {@code parties} threads have done their first get. */
-    private static final class ReadGate implements ObjectStore {
+    private static final class ReadGate extends ForwardingObjectStore {
         private final ObjectStore delegate;
         private final CyclicBarrier barrier;
         private final ThreadLocal<Boolean> passed = ThreadLocal.withInitial(() -> false);
 
         ReadGate(ObjectStore delegate, int parties) {
+             super(delegate);
             this.delegate = delegate;
             this.barrier = new CyclicBarrier(parties);
         }
@@ -153,44 +148,12 @@ class LeaseRaceTest {
             }
         }
 
-        @Override
-        public String put(String key, ByteBuffer body, PutCondition condition) {
-            return delegate.put(key, body, condition);
-        }
 
-        @Override
-        public ObjectData get(String key, ByteRange range) {
-            return delegate.get(key, range);
-        }
 
-        @Override
-        public Optional<ObjectInfo> head(String key) {
-            return delegate.head(key);
-        }
 
-        @Override
-        public ListPage list(String prefix, String continuationToken, int maxKeys) {
-            return delegate.list(prefix, continuationToken, maxKeys);
-        }
 
-        @Override
-        public void delete(String key) {
-            delegate.delete(key);
-        }
 
-        @Override
-        public BatchDeleteResult deleteAll(Collection<String> keys) {
-            return delegate.deleteAll(keys);
-        }
 
-        @Override
-        public String location() {
-            return delegate.location();
-        }
 
-        @Override
-        public void close() {
-            delegate.close();
-        }
     }
 }

@@ -1,14 +1,9 @@
 package org.pacsfs.core.lease;
 
+import org.pacsfs.core.store.ForwardingObjectStore;
 import java.nio.ByteBuffer;
-import java.util.Collection;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.pacsfs.core.store.BatchDeleteResult;
-import org.pacsfs.core.store.ListPage;
-import org.pacsfs.core.store.ObjectData;
-import org.pacsfs.core.store.ObjectInfo;
 import org.pacsfs.core.store.ObjectStore;
 import org.pacsfs.core.store.ObjectStoreException;
 import org.pacsfs.core.store.PutCondition;
@@ -18,7 +13,7 @@ import org.pacsfs.core.store.PutCondition;
  * with a given exception before reaching the delegate, or are applied and then answered with a
  * transient error (a lost response). Counts puts.
  */
-final class ScriptedStore implements ObjectStore {
+final class ScriptedStore extends ForwardingObjectStore {
 
     private final ObjectStore delegate;
     private volatile Supplier<? extends RuntimeException> failPuts;
@@ -26,6 +21,7 @@ final class ScriptedStore implements ObjectStore {
     private final AtomicInteger puts = new AtomicInteger();
 
     ScriptedStore(ObjectStore delegate) {
+         super(delegate);
         this.delegate = delegate;
     }
 
@@ -63,43 +59,11 @@ final class ScriptedStore implements ObjectStore {
         return etag;
     }
 
-    @Override
-    public ObjectData get(String key) {
-        return delegate.get(key);
-    }
 
-    @Override
-    public ObjectData get(String key, org.pacsfs.core.store.ByteRange range) {
-        return delegate.get(key, range);
-    }
 
-    @Override
-    public Optional<ObjectInfo> head(String key) {
-        return delegate.head(key);
-    }
 
-    @Override
-    public ListPage list(String prefix, String continuationToken, int maxKeys) {
-        return delegate.list(prefix, continuationToken, maxKeys);
-    }
 
-    @Override
-    public void delete(String key) {
-        delegate.delete(key);
-    }
 
-    @Override
-    public BatchDeleteResult deleteAll(Collection<String> keys) {
-        return delegate.deleteAll(keys);
-    }
 
-    @Override
-    public String location() {
-        return delegate.location();
-    }
 
-    @Override
-    public void close() {
-        delegate.close();
-    }
 }

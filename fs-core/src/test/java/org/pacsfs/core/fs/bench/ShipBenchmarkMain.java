@@ -1,5 +1,6 @@
 package org.pacsfs.core.fs.bench;
 
+import org.pacsfs.core.store.ForwardingObjectStore;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
@@ -9,11 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -28,13 +27,9 @@ import org.pacsfs.core.fs.LocalFileSystem;
 import org.pacsfs.core.fs.OpenFlags;
 import org.pacsfs.core.fs.Remote;
 import org.pacsfs.core.fs.ShipConfig;
-import org.pacsfs.core.store.BatchDeleteResult;
-import org.pacsfs.core.store.ListPage;
-import org.pacsfs.core.store.ObjectData;
 import org.pacsfs.core.store.ObjectInfo;
 import org.pacsfs.core.store.ObjectStore;
 import org.pacsfs.core.store.PutCondition;
-import org.pacsfs.core.store.ByteRange;
 import org.pacsfs.core.store.embedded.S3ProxyProcess;
 import org.pacsfs.core.store.s3.S3Config;
 import org.pacsfs.core.store.s3.S3ObjectStore;
@@ -521,7 +516,7 @@ public final class ShipBenchmarkMain {
     }
 
     /** Counts every PUT (body bytes, duration) made through it; everything else is passed on. */
-    static final class CountingStore implements ObjectStore {
+    static final class CountingStore extends ForwardingObjectStore {
         final ObjectStore inner;
         final AtomicLong puts = new AtomicLong();
         final AtomicLong bytes = new AtomicLong();
@@ -533,6 +528,7 @@ public final class ShipBenchmarkMain {
         final AtomicLong segmentNanos = new AtomicLong();
 
         CountingStore(ObjectStore inner) {
+             super(inner);
             this.inner = inner;
         }
 
@@ -561,40 +557,12 @@ public final class ShipBenchmarkMain {
             return etag;
         }
 
-        @Override
-        public ObjectData get(String key) {
-            return inner.get(key);
-        }
 
-        @Override
-        public ObjectData get(String key, ByteRange range) {
-            return inner.get(key, range);
-        }
 
-        @Override
-        public Optional<ObjectInfo> head(String key) {
-            return inner.head(key);
-        }
 
-        @Override
-        public ListPage list(String prefix, String continuationToken, int maxKeys) {
-            return inner.list(prefix, continuationToken, maxKeys);
-        }
 
-        @Override
-        public void delete(String key) {
-            inner.delete(key);
-        }
 
-        @Override
-        public BatchDeleteResult deleteAll(Collection<String> keys) {
-            return inner.deleteAll(keys);
-        }
 
-        @Override
-        public String location() {
-            return inner.location();
-        }
 
         @Override
         public void close() {
