@@ -40,9 +40,11 @@ final class DataReader {
         }
     }
 
+    private static final byte[] ZEROS = new byte[64 * 1024];
+
     private static void zero(ByteBuffer dst, int at, int len) {
-        for (int i = 0; i < len; i++) {
-            dst.put(at + i, (byte) 0);
+        for (int done = 0; done < len; done += ZEROS.length) {
+            dst.put(at + done, ZEROS, 0, Math.min(ZEROS.length, len - done));
         }
     }
 

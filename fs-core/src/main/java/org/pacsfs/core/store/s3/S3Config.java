@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * that names the setting and the accepted range, never corrected silently. {@link #toString()}
  * redacts the secret.
  *
- * @param endpoint the S3 endpoint, e.g. {@code http://127.0.0.1:9000}; {@code null} for AWS S3 in
+ * @param endpoint the S3 endpoint, e.g. {@code https://s3.hospital.example}; {@code null} for AWS S3 in
  *     {@code region}
  * @param region the signing region (S3-compatible servers mostly accept any; default {@code us-east-1})
  * @param bucket the bucket name (3..63 characters of lower-case letters, digits, dots and hyphens)
