@@ -72,6 +72,11 @@ public record WriteLogConfig(
         return (int) (fit - RecordFormat.HEADER_SIZE);
     }
 
+    /** The same settings for segments in another directory (e.g. a mirrored disk, {@code pacsfs mount --wal-dir}). */
+    public WriteLogConfig withDirectory(Path v) {
+        return new WriteLogConfig(v, segmentSizeBytes, syncPolicy, syncInterval, capacityBytes, maxWaitWhenFull, unsyncedBufferBytes, channelFactory);
+    }
+
     public WriteLogConfig withSegmentSizeBytes(long v) {
         return new WriteLogConfig(directory, v, syncPolicy, syncInterval, capacityBytes, maxWaitWhenFull,
                 (int) Math.min(unsyncedBufferBytes, v), channelFactory);

@@ -116,6 +116,22 @@ public final class LocalFileSystem implements FileSystem {
      *                        not verify, a state directory of another filesystem, local I/O
      */
     public static LocalFileSystem open(FsConfig config, Remote remote) throws FsException {
+        return open(config, remote, false);
+    }
+
+    /**
+     * Opens the filesystem in the bucket read-only, as of now: no lease (it may run anywhere, also while a writer is
+     * mounted), no shipping, the newest checkpoint and later log segments loaded into a fresh index in
+     * {@link FsConfig#stateDirectory()} (which should be empty; the caller owns and deletes it). Changes fail with
+     * EROFS. For {@code pacsfs mount --read-only}, {@code pacsfs ls} and {@code pacsfs cat}.
+     *
+     * @throws FsException.Io if the bucket holds no pacsfs filesystem or its log cannot be read
+     */
+    public static LocalFileSystem openReadOnly(FsConfig config, Remote remote) throws FsException {
+        return open(config, java.util.Objects.requireNonNull(remote, "remote"), true);
+    }
+
+    private static LocalFileSystem open(FsConfig config, Remote remote, boolean readOnlyView) throws FsException {
         long start = System.nanoTime();
         Path indexDir = config.stateDirectory().resolve("index");
         WriteLog wal = null;
@@ -130,10 +146,17 @@ public final class LocalFileSystem implements FileSystem {
                 // Mount-time reads ride out a brief S3 hiccup, but a mount does not hang forever.
                 mountStore = new RetryingObjectStore(remote.store(), java.time.Duration.ofMinutes(2), remote.ship().maxBackoff());
                 keys = BucketKeys.under(remote.prefix());
-                fsId = Superblock.createOrRead(mountStore, keys, java.time.Clock.systemUTC()).fsId();
+                if (readOnlyView) {
+                    fsId = Superblock.read(mountStore, keys).orElseThrow(() -> new IllegalStateException(
+                            "the bucket holds no pacsfs filesystem (no superblock)")).fsId();
+                } else {
+                    fsId = Superblock.createOrRead(mountStore, keys, java.time.Clock.systemUTC()).fsId();
+                }
                 identity = StateIdentity.loadOrCreate(config.stateDirectory(), fsId);
-                lease = Lease.acquire(remote.store(), keys.lease(), remote.lease(), remote.takeOver(),
-                        java.time.Clock.systemUTC(), null, identity.walId());
+                if (!readOnlyView) {
+                    lease = Lease.acquire(remote.store(), keys.lease(), remote.lease(), remote.takeOver(),
+                            java.time.Clock.systemUTC(), null, identity.walId());
+                }
             }
             wal = WriteLog.open(config.walConfig());
             Files.createDirectories(indexDir);
@@ -195,6 +218,14 @@ public final class LocalFileSystem implements FileSystem {
             }
             CleanMarker.remove(indexDir);
             LocalFileSystem fs = new LocalFileSystem(config, wal, index, indexDir);
+            if (readOnlyView) {
+                fs.chunkSource = new ChunkReader(remote.store(), keys, new ChunkCodec(), index, remote.chunkCacheBytes());
+                fs.remote = remote;
+                fs.ensureRoot(); // a bucket whose writer has not shipped its first segment yet: an empty root
+                fs.readOnly = "read-only mount: the filesystem as of its mount time";
+                fs.recovery = new RecoveryInfo(false, 0, 0, loadedCheckpoint, segmentsReplayed, (System.nanoTime() - start) / 1_000_000);
+                return fs;
+            }
             if (remote != null) {
                 fs.attachRemote(remote, keys, fsId, identity.walId(), head, lease, checkpointer);
             }

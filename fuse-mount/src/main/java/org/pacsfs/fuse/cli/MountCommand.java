@@ -1,0 +1,262 @@
+package org.pacsfs.fuse.cli;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.pacsfs.core.bucket.BucketKeys;
+import org.pacsfs.core.bucket.Superblock;
+import org.pacsfs.core.fs.FsConfig;
+import org.pacsfs.core.fs.FsException;
+import org.pacsfs.core.fs.LocalFileSystem;
+import org.pacsfs.core.fs.Remote;
+import org.pacsfs.core.fs.ShipConfig;
+import org.pacsfs.core.store.ObjectStoreException;
+import org.pacsfs.fuse.FuseMount;
+import org.pacsfs.fuse.MountException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code pacsfs mount [s3://BUCKET[/PREFIX]] MOUNTPOINT}: opens the filesystem (superblock, lease, recovery) and
+ * serves it through FUSE until unmounted ({@code pacsfs unmount}, {@code fusermount -u}, SIGTERM, SIGINT); then drains
+ * the write-log to S3 within the drain timeout, releases the lease and exits. Without {@code --foreground} it starts
+ * itself in the background and returns once the mount is there.
+ */
+@Command(name = "mount", sortOptions = false, description = {
+        "Mount a pacsfs filesystem.",
+        "  pacsfs mount s3://BUCKET[/PREFIX] MOUNTPOINT [options]",
+        "  pacsfs mount --embedded-s3 DIR MOUNTPOINT      (a local S3 server, no cloud account)",
+        "  pacsfs mount MOUNTPOINT                        (the same with DIR = ~/.local/share/pacsfs/embedded-s3)"})
+final class MountCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MountCommand.class);
+
+    @Parameters(arity = "1..2", paramLabel = "[s3://BUCKET[/PREFIX]] MOUNTPOINT")
+    List<String> positional;
+
+    @Mixin
+    BucketOptions bucket;
+
+    @Option(names = "--create", description = "Create the filesystem if the bucket/prefix holds none (first mount only).")
+    boolean create;
+
+    @Option(names = "--take-over", description = "Take over the single-writer lease of another host whose lease has expired "
+            + "(only after making sure that host is down; see docs/SEMANTICS.md, failover).")
+    boolean takeOver;
+
+    @Option(names = "--read-only", description = "Mount read-only, showing the filesystem as of mount time; takes no lease, "
+            + "so it may run anywhere, also while a writer is mounted.")
+    boolean readOnly;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Local state: write-log, index, chunk cache. "
+            + "Default: /var/lib/pacsfs/<bucket>_<prefix> as root, else ~/.cache/pacsfs/<bucket>_<prefix>. Created with mode 0700.")
+    Path cacheDir;
+
+    @Option(names = "--wal-dir", paramLabel = "DIR", description = "Put the write-log here instead of CACHE-DIR/wal (e.g. on a mirrored disk).")
+    Path walDir;
+
+    @Option(names = "--wal-cap", paramLabel = "SIZE", converter = Sizes.class,
+            description = "Most unshipped data the write-log holds; at the cap writers wait, then get ENOSPC. Default: 4G.")
+    Long walCap;
+
+    @Option(names = "--durability", paramLabel = "MODE", description = "local (fsync = forced to the local write-log; default) "
+            + "or remote (fsync also waits until the data is committed in S3).")
+    String durability = "local";
+
+    @Option(names = "--capacity", paramLabel = "SIZE", converter = Sizes.class, description = "Size reported by statfs/df. Default: 100T.")
+    Long capacity;
+
+    @Option(names = "--drain-timeout", paramLabel = "SECONDS", description = "How long unmount waits for the write-log to reach S3. Default: 300.")
+    long drainTimeoutSeconds = 300;
+
+    @Option(names = {"-f", "--foreground"}, description = "Stay in the foreground (for systemd and for trying it out); default: background.")
+    boolean foreground;
+
+    @Option(names = "--no-allow-other", negatable = false, description = "Only the mounting user may access the mount "
+            + "(default: all users, with permission checks by mode bits).")
+    boolean noAllowOther;
+
+    @Option(names = "-o", paramLabel = "OPT[,OPT...]", split = ",",
+            description = "Extra FUSE mount options (e.g. uid=1000,gid=1000,umask=027, attr_timeout=5).")
+    List<String> fuseOptions = new ArrayList<>();
+
+    @Option(names = "--debug", description = "Log at debug level (names of files appear in the log).")
+    boolean debug;
+
+    @Override
+    public Integer call() throws Exception {
+        Logging.configure(debug);
+        S3Location location = positional.size() == 2 ? S3Location.parse(positional.get(0)) : null;
+        Path mountPoint = Path.of(positional.get(positional.size() - 1)).toAbsolutePath().normalize();
+        if (location == null && bucket.embeddedS3 == null) {
+            bucket.embeddedS3 = Path.of(System.getProperty("user.home"), ".local", "share", "pacsfs", "embedded-s3");
+        }
+        ShipConfig.Durability mode = switch (durability) {
+            case "local" -> ShipConfig.Durability.LOCAL;
+            case "remote" -> ShipConfig.Durability.REMOTE;
+            default -> throw new CliException("--durability must be 'local' or 'remote', got '" + durability + "'");
+        };
+        if (drainTimeoutSeconds < 0) {
+            throw new CliException("--drain-timeout must be >= 0 seconds, got " + drainTimeoutSeconds);
+        }
+        FuseMount.Options fuse;
+        try {
+            fuse = new FuseMount.Options(!noAllowOther, true, readOnly, fuseOptions, "pacsfs");
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
+        if (!foreground) {
+            return Background.start(mountPoint);
+        }
+        try (BucketOptions.Connection conn = bucket.connect(location)) {
+            checkFilesystem(conn);
+            Path state = stateDirectory(conn.location());
+            FsConfig config = fsConfig(state);
+            Remote remote = Remote.of(conn.store(), "")
+                    .withShip(ShipConfig.defaults().withDurability(mode).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds)))
+                    .withTakeOver(takeOver);
+            LocalFileSystem fs;
+            Path readOnlyState = null;
+            if (readOnly) {
+                readOnlyState = Files.createTempDirectory(Files.createDirectories(state), "read-only-");
+                fs = LocalFileSystem.openReadOnly(config.withStateDirectory(readOnlyState), remote);
+            } else {
+                fs = LocalFileSystem.open(config, remote);
+            }
+            MountStatus status = new MountStatus(fs, conn.location(), mountPoint, readOnly);
+            FuseMount mount;
+            try {
+                mount = FuseMount.mount(fs, mountPoint, fuse, status::json, Duration.ofSeconds(30));
+            } catch (MountException | RuntimeException e) {
+                fs.close();
+                throw e;
+            }
+            Thread hook = new Thread(() -> stopOnSignal(mount), "pacsfs-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            System.out.println("pacsfs: " + conn.location() + " mounted at " + mountPoint
+                    + (readOnly ? " (read-only)" : "") + "; unmount with: pacsfs unmount " + mountPoint);
+            mount.awaitUnmounted();
+            LOG.info("unmounted; shipping the write-log to the bucket (up to {} s) and releasing the lease", drainTimeoutSeconds);
+            closeFilesystem(fs, status);
+            if (readOnlyState != null) {
+                Directories.deleteRecursively(readOnlyState);
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // SIGTERM: the hook is running and waits for this thread to finish.
+            }
+            stopped.countDown();
+            return 0;
+        } catch (FsException e) {
+            throw new CliException(e.getMessage(), e);
+        }
+    }
+
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+
+    /** SIGTERM/SIGINT: unmount, then let the main thread drain and close; the JVM exits when this hook returns. */
+    private void stopOnSignal(FuseMount mount) {
+        if (stopped.getCount() == 0) {
+            return;
+        }
+        LOG.info("signal received: unmounting {}", mount.mountPoint());
+        mount.unmount();
+        try {
+            stopped.await(drainTimeoutSeconds + 60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeFilesystem(LocalFileSystem fs, MountStatus status) {
+        try {
+            fs.close();
+            LOG.info("filesystem closed cleanly");
+        } catch (FsException e) {
+            LOG.error("clean shutdown failed: {}; the next mount recovers from the write-log", e.getMessage());
+        }
+    }
+
+    /** Refuses to mount a bucket/prefix that holds no filesystem unless --create, and foreign data in any case. */
+    private void checkFilesystem(BucketOptions.Connection conn) throws CliException {
+        try {
+            if (Superblock.read(conn.store(), BucketKeys.under("")).isPresent()) {
+                return;
+            }
+        } catch (org.pacsfs.core.bucket.SuperblockException e) {
+            throw new CliException(e.getMessage());
+        } catch (ObjectStoreException e) {
+            throw new CliException("cannot read " + conn.location() + ": " + e.getMessage());
+        }
+        if (readOnly) {
+            throw new CliException(conn.location() + " holds no pacsfs filesystem; there is nothing to mount read-only");
+        }
+        boolean empty = conn.store().list("", null, 1).objects().isEmpty();
+        if (!empty) {
+            throw new CliException(conn.location() + " holds objects but no pacsfs filesystem (no pacsfs.json); "
+                    + "mount an empty bucket or prefix, e.g. s3://BUCKET/pacsfs");
+        }
+        if (!create && conn.embedded() == null) {
+            throw new CliException(conn.location() + " holds no pacsfs filesystem yet; to create one there, mount once with --create");
+        }
+        LOG.info("creating a new filesystem in {}", conn.location());
+    }
+
+    private Path stateDirectory(S3Location location) throws CliException {
+        Path dir = cacheDir;
+        if (dir == null) {
+            boolean root = "root".equals(System.getProperty("user.name"));
+            dir = root ? Path.of("/var/lib/pacsfs", location.localName())
+                    : Path.of(System.getProperty("user.home"), ".cache", "pacsfs", location.localName());
+        }
+        try {
+            return Directories.createPrivate(dir.toAbsolutePath());
+        } catch (IOException e) {
+            throw new CliException("cannot create the cache directory " + dir + ": " + e.getMessage());
+        }
+    }
+
+    private FsConfig fsConfig(Path state) throws CliException {
+        try {
+            FsConfig config = FsConfig.defaults(state);
+            if (capacity != null) {
+                config = config.withCapacityBytes(capacity);
+            }
+            if (walDir != null) {
+                Path wal = Directories.createPrivate(walDir.toAbsolutePath());
+                config = config.withWalTuning(c -> c.withDirectory(wal));
+            }
+            if (walCap != null) {
+                long cap = walCap;
+                config = config.withWalTuning(chain(config, c -> c.withCapacityBytes(cap)));
+            }
+            // Validate the write-log settings now, naming the option, rather than at open.
+            config.walTuning().apply(org.pacsfs.wal.WriteLogConfig.defaults(state.resolve("wal")));
+            return config;
+        } catch (IllegalArgumentException e) {
+            throw new CliException("invalid option: " + e.getMessage());
+        } catch (IOException e) {
+            throw new CliException("cannot create --wal-dir " + walDir + ": " + e.getMessage());
+        }
+    }
+
+    private static java.util.function.UnaryOperator<org.pacsfs.wal.WriteLogConfig> chain(
+            FsConfig config, java.util.function.UnaryOperator<org.pacsfs.wal.WriteLogConfig> next) {
+        java.util.function.UnaryOperator<org.pacsfs.wal.WriteLogConfig> before = config.walTuning();
+        return c -> next.apply(before.apply(c));
+    }
+
+    static String jvmArguments() {
+        return String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments());
+    }
+}
