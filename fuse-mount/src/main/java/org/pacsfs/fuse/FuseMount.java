@@ -110,9 +110,10 @@ public final class FuseMount {
         // Unlink of an open file really unlinks (no .fuse_hidden* file blocking rmdir of the parent); the open handle
         // is served by fs-core, with nullpath_ok set by the adapter.
         opts.add("hard_remove");
-        // This mount is the only writer of the filesystem (single-writer lease), so the page cache cannot go stale
-        // behind the kernel's back: keep it across opens.
-        opts.add("kernel_cache");
+        // Keep the page cache across opens unless the file changed (size or mtime, checked at open). Not kernel_cache:
+        // libfuse 2's high-level API gives each name of a hard-linked file its own kernel inode, so a write through one
+        // name would leave stale pages cached under the other.
+        opts.add("auto_cache");
         if (o.allowOther()) {
             opts.add("allow_other");
         }
@@ -155,7 +156,7 @@ public final class FuseMount {
      * Refuses what would hide data or fail later (missing, not a directory, not empty, already mounted), and cleans
      * up a FUSE mount whose process died ("Transport endpoint is not connected").
      */
-    static void prepareMountPoint(Path mp) throws MountException {
+    public static void prepareMountPoint(Path mp) throws MountException {
         if (MountTable.isFuseMount(mp)) {
             if (!MountTable.isStale(mp)) {
                 throw new MountException(mp + " is already mounted (" + MountTable.fsType(mp) + "); unmount it first");

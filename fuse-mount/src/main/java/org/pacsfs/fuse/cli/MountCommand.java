@@ -114,6 +114,8 @@ final class MountCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
+        // Before anything is opened or started: a bad mount point fails fast and leaves nothing behind.
+        FuseMount.prepareMountPoint(mountPoint);
         if (!foreground) {
             return Background.start(mountPoint);
         }
