@@ -37,7 +37,7 @@ public final class MountTable {
         return Optional.ofNullable(found);
     }
 
-    static boolean isMountPoint(Path mp) {
+    public static boolean isMountPoint(Path mp) {
         return typeAt(mp).isPresent();
     }
 
