@@ -51,8 +51,14 @@ public final class MountTable {
 
     /** A FUSE mount whose process is gone answers every call with ENOTCONN ("Transport endpoint is not connected"). */
     public static boolean isStale(Path mp) {
+        // Not a stat of the mount point itself: the kernel answers that from its attribute cache for up to attr_timeout
+        // after the process died. A lookup of a name that does not exist is never cached (negative_timeout 0), so it
+        // reaches the FUSE connection: ENOENT from a live one, ENOTCONN from a dead one.
+        Path probe = mp.resolve(".pacsfs-probe-" + Long.toHexString(System.nanoTime()));
         try {
-            Files.readAttributes(mp, BasicFileAttributes.class);
+            Files.readAttributes(probe, BasicFileAttributes.class);
+            return false;
+        } catch (java.nio.file.NoSuchFileException e) {
             return false;
         } catch (IOException e) {
             return String.valueOf(e.getMessage()).contains("Transport endpoint is not connected");

@@ -19,10 +19,11 @@ import org.pacsfs.testing.WithS3Proxy;
 @Timeout(300)
 class CliErrorsIT {
 
-    private final Path work;
+    private Path work;
 
-    CliErrorsIT() throws Exception {
-        work = Files.createDirectories(Path.of("target", "it-work", "cli-errors").toAbsolutePath());
+    @org.junit.jupiter.api.BeforeEach
+    void freshDirectory(org.junit.jupiter.api.TestInfo test) throws Exception {
+        work = WorkDir.fresh("cli-errors-" + test.getTestMethod().orElseThrow().getName());
     }
 
     @Test

@@ -87,7 +87,9 @@ final class PacsfsProcess {
         Path log = Files.createTempFile(cacheDir.getParent(), "mount-", ".log");
         Process p = builder(bucket, args).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (!(MountTable.isFuseMount(mountPoint) && !MountTable.isStale(mountPoint))) {
+        // The child says when its mount is there (a mount left behind by a killed process would look mounted too).
+        while (!(Files.readString(log).contains("mounted at " + mountPoint) && MountTable.isFuseMount(mountPoint)
+                && !MountTable.isStale(mountPoint))) {
             if (!p.isAlive()) {
                 throw new AssertionError("pacsfs mount exited with " + p.exitValue() + ":\n" + Files.readString(log));
             }

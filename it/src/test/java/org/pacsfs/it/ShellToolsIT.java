@@ -46,8 +46,8 @@ class ShellToolsIT {
     @BeforeAll
     void mount(S3TestBucket bucket) throws Exception {
         this.bucket = bucket;
-        work = Files.createDirectories(Path.of("target", "it-work", "shell-tools").toAbsolutePath());
-        Sh.ok(work, "rm -rf cache1 cache2 mnt src; mkdir -p mnt src");
+        work = WorkDir.fresh("shell-tools");
+        Sh.ok(work, "mkdir -p mnt src");
         mnt = work.resolve("mnt");
         src = work.resolve("src");
         mount = PacsfsProcess.mount(bucket, mnt, work.resolve("cache1"), "--create");
