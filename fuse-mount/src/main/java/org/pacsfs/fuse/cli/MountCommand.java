@@ -81,9 +81,10 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = {"-f", "--foreground"}, description = "Stay in the foreground (for systemd and for trying it out); default: background.")
     boolean foreground;
 
-    @Option(names = "--no-allow-other", negatable = false, description = "Only the mounting user may access the mount "
-            + "(default: all users, with permission checks by mode bits).")
-    boolean noAllowOther;
+    @Option(names = "--allow-other", negatable = true, description = "Let all users access the mount, with permission checks "
+            + "by mode bits (a PACS service usually runs as its own user). Default: on when mounting as root; other users "
+            + "need 'user_allow_other' in /etc/fuse.conf for it.")
+    Boolean allowOther;
 
     @Option(names = "-o", paramLabel = "OPT[,OPT...]", split = ",",
             description = "Extra FUSE mount options (e.g. uid=1000,gid=1000,umask=027, attr_timeout=5).")
@@ -110,7 +111,8 @@ final class MountCommand implements Callable<Integer> {
         }
         FuseMount.Options fuse;
         try {
-            fuse = new FuseMount.Options(!noAllowOther, true, readOnly, fuseOptions, "pacsfs");
+            boolean others = allowOther != null ? allowOther : "root".equals(System.getProperty("user.name"));
+            fuse = new FuseMount.Options(others, true, readOnly, fuseOptions, "pacsfs");
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
