@@ -88,12 +88,14 @@ final class LocalIndex implements AutoCloseable {
 
     private static ChronicleMapBuilder<Long, byte[]> longMap(String name, IndexSizing s, int avgValue) {
         return ChronicleMap.of(Long.class, byte[].class).name(name).entries(s.expectedFiles())
-                .maxBloatFactor(s.bloatFactor()).averageValueSize(avgValue);
+                .maxBloatFactor(s.bloatFactor()).averageValueSize(avgValue).skipCloseOnExitHook(true);
     }
 
     private static ChronicleMapBuilder<byte[], byte[]> bytesMap(String name, IndexSizing s, int avgKey, int avgValue, int perFile) {
+        // skipCloseOnExitHook: Chronicle's own shutdown hook would close the maps while a SIGTERM'd mount still drains
+        // its write-log to S3 (and updates the index); the filesystem closes them itself, last.
         return ChronicleMap.of(byte[].class, byte[].class).name(name).entries(s.expectedFiles() * perFile)
-                .maxBloatFactor(s.bloatFactor()).averageKeySize(avgKey).averageValueSize(avgValue);
+                .maxBloatFactor(s.bloatFactor()).averageKeySize(avgKey).averageValueSize(avgValue).skipCloseOnExitHook(true);
     }
 
     // ---- reads ----

@@ -104,7 +104,7 @@ final class BucketOptions {
         try {
             Path data = embeddedS3.toAbsolutePath();
             Files.createDirectories(data);
-            server = S3ProxyProcess.builder(jar).dataDirectory(data).startupTimeout(Duration.ofSeconds(60)).start();
+            server = S3ProxyProcess.builder(jar).dataDirectory(data).startupTimeout(Duration.ofSeconds(60)).detached().start();
             if (!Files.isDirectory(data.resolve(EMBEDDED_BUCKET))) {
                 server.createBucket(EMBEDDED_BUCKET);
             }

@@ -159,10 +159,12 @@ final class MountCommand implements Callable<Integer> {
             } catch (IllegalStateException shuttingDown) {
                 // SIGTERM: the hook is running and waits for this thread to finish.
             }
-            stopped.countDown();
             return 0;
         } catch (FsException e) {
             throw new CliException(e.getMessage(), e);
+        } finally {
+            // After the connection closed (an embedded S3 server stops only once everything was shipped to it).
+            stopped.countDown();
         }
     }
 
@@ -185,7 +187,13 @@ final class MountCommand implements Callable<Integer> {
     private static void closeFilesystem(LocalFileSystem fs, MountStatus status) {
         try {
             fs.close();
-            LOG.info("filesystem closed cleanly");
+            LocalFileSystem.ShipStatus s = fs.shipStatus();
+            if (s.lastLsn() > s.shippedLsn() && !status.readOnly()) {
+                LOG.warn("stopped with {} changes not shipped to S3; they are safe in the write-log and are shipped by the next "
+                        + "mount of this cache directory", s.lastLsn() - s.shippedLsn());
+            } else {
+                LOG.info("stopped cleanly: everything is in S3 and the lease is released");
+            }
         } catch (FsException e) {
             LOG.error("clean shutdown failed: {}; the next mount recovers from the write-log", e.getMessage());
         }

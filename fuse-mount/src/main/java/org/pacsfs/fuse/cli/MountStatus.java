@@ -23,6 +23,10 @@ final class MountStatus {
         this.readOnly = readOnly;
     }
 
+    boolean readOnly() {
+        return readOnly;
+    }
+
     String json() {
         LocalFileSystem.ShipStatus s = fs.shipStatus();
         LocalFileSystem.RecoveryInfo r = fs.recoveryInfo();

@@ -59,7 +59,10 @@ public final class S3ProxyProcess implements AutoCloseable {
     private S3Client admin;
     private boolean stopped;
 
+    private final boolean detached;
+
     private S3ProxyProcess(Process process, URI endpoint, Launch launch) {
+        this.detached = launch.detached;
         this.process = process;
         this.endpoint = endpoint;
         this.accessKeyId = launch.accessKeyId;
@@ -67,7 +70,9 @@ public final class S3ProxyProcess implements AutoCloseable {
         this.workDirectory = launch.workDirectory;
         this.dataDirectory = launch.dataDirectory;
         this.shutdownHook = new Thread(this::stopQuietly, "s3proxy-shutdown-" + process.pid());
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        if (!launch.detached) {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
     }
 
     /** A builder for a server run from the S3Proxy {@code jar-with-dependencies} at {@code jar}. */
@@ -150,7 +155,9 @@ public final class S3ProxyProcess implements AutoCloseable {
         terminate(process);
         deleteWorkDirectory();
         try {
-            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            if (!detached) {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            }
         } catch (IllegalStateException e) {
             // The JVM is shutting down and this may be the hook itself: nothing to remove.
         }
@@ -203,6 +210,7 @@ public final class S3ProxyProcess implements AutoCloseable {
         final String secretAccessKey = randomHex(20);
         Path workDirectory;
         Path dataDirectory;
+        boolean detached;
     }
 
     private static String randomHex(int bytes) {
@@ -219,6 +227,7 @@ public final class S3ProxyProcess implements AutoCloseable {
         private Path javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java");
         private List<String> jvmArgs = List.of("-Xmx1g");
         private int attempts = 3;
+        private boolean detached;
 
         private Builder(Path jar) {
             this.jar = Objects.requireNonNull(jar, "jar");
@@ -257,6 +266,17 @@ public final class S3ProxyProcess implements AutoCloseable {
                 throw new IllegalArgumentException("attempts must be >= 1, got " + attempts);
             }
             this.attempts = attempts;
+            return this;
+        }
+
+        /**
+         * For a server that must outlive this JVM's shutdown hooks (pacsfs mount --embedded-s3 drains the write-log to it
+         * after SIGTERM): no shutdown hook (the owner calls {@link #stop()} when done), the server in its own session
+         * (a terminal's Ctrl-C does not reach it), and a watchdog shell that stops it within a second if this JVM dies
+         * without stopping it (kill -9). Needs {@code setsid} and {@code sh}.
+         */
+        public Builder detached() {
+            this.detached = true;
             return this;
         }
 
@@ -318,6 +338,18 @@ public final class S3ProxyProcess implements AutoCloseable {
             command.add(javaExecutable.toString());
             command.addAll(jvmArgs);
             command.addAll(List.of("-jar", jar.toAbsolutePath().toString(), "--properties", properties.toString()));
+            if (detached) {
+                launch.detached = true;
+                StringBuilder java = new StringBuilder();
+                for (String c : command) {
+                    java.append('\'').append(c.replace("'", "'\\''")).append("' ");
+                }
+                long parent = ProcessHandle.current().pid();
+                String script = java + "& child=$!; trap 'kill $child 2>/dev/null' TERM INT; "
+                        + "while kill -0 " + parent + " 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; "
+                        + "kill $child 2>/dev/null; wait $child";
+                command = new ArrayList<>(List.of("setsid", "sh", "-c", script));
+            }
             try {
                 return new ProcessBuilder(command)
                         .directory(launch.workDirectory.toFile())
