@@ -59,6 +59,9 @@ public final class FuseAdapter extends FuseStubFS {
     private static final long KERNEL_UTIME_NOW = (1L << 30) - 1;
     private static final long KERNEL_UTIME_OMIT = (1L << 30) - 2;
 
+    private static final long FILE_INFO_BITS_OFFSET = 20;
+    private static final int KEEP_CACHE_BIT = 1 << 1;
+
     private final FileSystem fs;
     private final Supplier<String> status;
     private final BufferPool buffers = new BufferPool(64, 128 * 1024);
@@ -312,7 +315,9 @@ public final class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            fi.fh.set(fs.create(path, (int) mode & 07777, fi.flags.get(), caller()));
+            long fh = fs.create(path, (int) mode & 07777, fi.flags.get(), caller());
+            fi.fh.set(fh);
+            keepCacheUnlessLinked(fi, fh);
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("create", e);
@@ -325,10 +330,27 @@ public final class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            fi.fh.set(fs.open(path, fi.flags.get()));
+            long fh = fs.open(path, fi.flags.get());
+            fi.fh.set(fh);
+            keepCacheUnlessLinked(fi, fh);
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("open", e);
+        }
+    }
+
+    /**
+     * Lets the kernel keep the file's page cache across opens (re-reading a study just written or read costs no
+     * FUSE round trip), unless the file has other names: libfuse 2 gives each name its own kernel inode, so pages
+     * cached under one name would not see a write through another. This mount is the filesystem's only writer (the
+     * lease), so nothing else can change a singly-linked file behind the kernel's back.
+     */
+    private void keepCacheUnlessLinked(FuseFileInfo fi, long fh) throws FsException {
+        if (fs.getattr(fh).nlink() == 1) {
+            // jnr-fuse maps keep_cache at the wrong offset (PITFALLS.md): on x86_64 / libfuse 2.9 the bit field is
+            // the int at offset 20 of struct fuse_file_info, bit 0 direct_io, bit 1 keep_cache.
+            jnr.ffi.Pointer mem = Struct.getMemory(fi);
+            mem.putInt(FILE_INFO_BITS_OFFSET, mem.getInt(FILE_INFO_BITS_OFFSET) | KEEP_CACHE_BIT);
         }
     }
 

@@ -110,10 +110,8 @@ public final class FuseMount {
         // Unlink of an open file really unlinks (no .fuse_hidden* file blocking rmdir of the parent); the open handle
         // is served by fs-core, with nullpath_ok set by the adapter.
         opts.add("hard_remove");
-        // Keep the page cache across opens unless the file changed (size or mtime, checked at open). Not kernel_cache:
-        // libfuse 2's high-level API gives each name of a hard-linked file its own kernel inode, so a write through one
-        // name would leave stale pages cached under the other.
-        opts.add("auto_cache");
+        // No kernel_cache / auto_cache: the adapter decides per open (keep_cache for files with one name; see
+        // FuseAdapter.keepCacheUnlessLinked).
         if (o.allowOther()) {
             opts.add("allow_other");
         }

@@ -31,7 +31,7 @@ class AdapterPiecesTest {
         String[] args = FuseMount.libfuseOptions(FuseMount.Options.defaults());
         assertThat(args[0]).isEqualTo("-o");
         assertThat(List.of(args[1].split(","))).contains("big_writes", "max_write=131072", "max_read=131072", "use_ino",
-                "hard_remove", "auto_cache", "allow_other", "default_permissions").doesNotContain("kernel_cache", "ro");
+                "hard_remove", "allow_other", "default_permissions").doesNotContain("kernel_cache", "auto_cache", "ro");
         String[] ro = FuseMount.libfuseOptions(new FuseMount.Options(false, true, true, List.of("uid=1000", "umask=027"), "pacsfs"));
         assertThat(List.of(ro[1].split(","))).contains("ro", "uid=1000", "umask=027").doesNotContain("allow_other");
         assertThatThrownBy(() -> new FuseMount.Options(true, true, false, List.of("a,b"), "pacsfs"))

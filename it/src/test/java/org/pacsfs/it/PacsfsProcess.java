@@ -122,7 +122,7 @@ final class PacsfsProcess {
                 command.add(a);
             }
         }
-        command.add("-Xmx1g");
+        command.add("-Xmx2g");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(Main.class.getName());

@@ -92,6 +92,9 @@ class ShellToolsIT {
         // libfuse 2 gives each name its own kernel inode (docs/SEMANTICS.md, "Hard links").
         assertThat(Sh.ok(mnt, "cd basics && stat -c %h hard").trim()).isEqualTo("2");
         assertThat(Sh.ok(mnt, "cd basics && sleep 1.2 && stat -c %h x/g").trim()).isEqualTo("2");
+        // Data written through one name is read through the other (pages are kept across opens only for files with
+        // a single name).
+        assertThat(Sh.ok(mnt, "cd basics && cat x/g > /dev/null && echo four >> hard && sleep 1.2 && cat x/g")).isEqualTo("one\ntwo\nthreefour\n");
         assertThat(Sh.ok(mnt, "cd basics && find . -samefile x/g | sort")).isEqualTo("./hard\n./x/g\n");
         assertThat(Sh.ok(mnt, "cd basics && stat -c %i hard").trim()).isEqualTo(Sh.ok(mnt, "cd basics && stat -c %i x/g").trim());
         Sh.ok(mnt, "cd basics && rm -r x a && test \"$(ls -A | sort | tr '\\n' ' ')\" = 'hard sym '");

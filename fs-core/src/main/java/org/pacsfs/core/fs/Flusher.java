@@ -210,6 +210,18 @@ final class Flusher implements AutoCloseable {
             } catch (RuntimeException | WriteLogException | FsException e) {
                 LOG.error("shipping batch failed, retrying: {}", e.toString(), e);
                 pause(idle.nextDelayNanos());
+            } catch (OutOfMemoryError e) {
+                // Often a peak (uploads in flight, cached chunks); the data is safe in the write-log, so retry rather
+                // than let the thread die silently. A heap too small for the configured parallelism keeps logging this.
+                LOG.error("shipping batch ran out of memory (heap {} MiB), retrying; give the mount more heap (-Xmx) or "
+                        + "lower the upload parallelism", Runtime.getRuntime().maxMemory() >> 20);
+                pause(idle.nextDelayNanos());
+            } catch (Error e) {
+                failure = "shipping stopped by an internal error: " + e;
+                LOG.error("shipping to {} stopped by an internal error; everything not shipped stays in the local write-log",
+                        store.location(), e);
+                wake();
+                return;
             }
         }
     }
