@@ -1269,6 +1269,38 @@ public final class LocalFileSystem implements FileSystem {
         return new ShipStatus(wal.lastLsn(), f.shippedLsn(), f.headSeq(), f.bytesUploaded(), f.putRequests(), f.retries(), f.rewrittenBytes(), f.failure());
     }
 
+    /**
+     * What an operator asks of a running mount beyond {@link #shipStatus()}: write-log bytes held (not yet released
+     * after shipping), when the oldest unshipped change was made (null if none), and the lease ("none" without a
+     * bucket or for a read-only view).
+     */
+    public record OperatorStatus(long walBytesHeld, java.time.Instant oldestUnshippedAt, String lease) {
+    }
+
+    public OperatorStatus operatorStatus() {
+        java.time.Instant oldest = null;
+        Flusher f = flusher;
+        long shipped = f == null ? wal.lastLsn() : f.shippedLsn();
+        if (f != null && wal.lastLsn() > shipped) {
+            try (RecordCursor cursor = wal.readFrom(shipped + 1)) {
+                if (cursor.next()) {
+                    long ns = FsRecord.readHeader(cursor.record().payload()).timeNs();
+                    oldest = java.time.Instant.ofEpochSecond(0, ns);
+                }
+            } catch (WriteLogException | RuntimeException e) {
+                // Released meanwhile (shipped between the two reads): nothing older is pending.
+            }
+        }
+        Lease l = lease;
+        String leaseText = "none";
+        if (l != null) {
+            Lease.Status st = l.status();
+            leaseText = st.state() + (st.record() == null ? "" : ", valid until " + st.record().expiresAt())
+                    + (st.consecutiveFailures() > 0 ? ", " + st.consecutiveFailures() + " renewals failed in a row" : "");
+        }
+        return new OperatorStatus(wal.bytesHeld(), oldest, leaseText);
+    }
+
     /** Ships everything logged so far and waits for the commit (tests, and {@code --durability=remote}). */
     public void flushToBucket(java.time.Duration timeout) throws FsException {
         if (flusher != null && !flusher.awaitShipped(wal.lastLsn(), timeout.toNanos())) {

@@ -38,7 +38,12 @@ final class MountStatus {
         field(b, "readOnly", readOnly);
         field(b, "lastLsn", s.lastLsn());
         field(b, "shippedLsn", s.shippedLsn());
+        LocalFileSystem.OperatorStatus o = fs.operatorStatus();
         field(b, "unshippedRecords", readOnly ? 0 : Math.max(0, s.lastLsn() - s.shippedLsn()));
+        field(b, "writeLogBytes", o.walBytesHeld());
+        field(b, "oldestUnshippedAgeSeconds", o.oldestUnshippedAt() == null ? 0
+                : Math.max(0, java.time.Duration.between(o.oldestUnshippedAt(), Instant.now()).toSeconds()));
+        field(b, "lease", o.lease());
         field(b, "logSegmentsCommitted", s.headSeq());
         field(b, "bytesUploaded", s.bytesUploaded());
         field(b, "putRequests", s.putRequests());

@@ -36,7 +36,7 @@ final class StatusCommand implements Callable<Integer> {
             Matcher m = Pattern.compile("\"([^\"]+)\":(\"(?:[^\"\\\\]|\\\\.)*\"|[^,}]+)").matcher(s.json());
             while (m.find()) {
                 String v = m.group(2);
-                System.out.printf("%-24s %s%n", m.group(1), v.startsWith("\"") ? v.substring(1, v.length() - 1) : v);
+                System.out.printf("%-26s %s%n", m.group(1), v.startsWith("\"") ? v.substring(1, v.length() - 1) : v);
             }
         }
         return 0;
