@@ -36,8 +36,11 @@ import ru.serce.jnrfuse.struct.Timespec;
  *   <li>Paths arrive as Java strings that jnr-fuse decoded from UTF-8; an invalid byte sequence has become U+FFFD and
  *       cannot be mapped back, so such names are refused with EILSEQ rather than stored under a different name
  *       (docs/SEMANTICS.md, "Names").</li>
- *   <li>{@code nullpath_ok}: with {@code hard_remove}, operations on the handle of an unlinked open file arrive with
- *       a null path; every handle operation here uses only the handle, and the flag tells libfuse so.</li>
+ *   <li>Unlink of an open file: libfuse 2 renames it to {@code .fuse_hidden*} (a visible file that blocks rmdir of
+ *       its parent) unless {@code hard_remove} is set, and with {@code hard_remove} it answers fstat of the open file
+ *       with ENOENT (GETATTR is path based). So the adapter takes libfuse's hiding rename as the unlink: fs-core
+ *       unlinks the name, and the hidden path maps to a handle that keeps the inode alive until libfuse unlinks the
+ *       hidden name at the last close. Handle operations use only the handle ({@code nullpath_ok} is set too).</li>
  *   <li>{@code user.pacsfs.status} on the root directory answers with the mount's status (for {@code pacsfs status});
  *       it is not stored and not listed.</li>
  * </ul>
@@ -62,6 +65,10 @@ public final class FuseAdapter extends FuseStubFS {
     private static final long FILE_INFO_BITS_OFFSET = 20;
     private static final int KEEP_CACHE_BIT = 1 << 1;
 
+    private static final String HIDDEN_PREFIX = ".fuse_hidden";
+
+    /** Hidden paths of unlinked open files (see rename) and the handle that keeps each inode alive. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> hidden = new java.util.concurrent.ConcurrentHashMap<>();
     private final FileSystem fs;
     private final Supplier<String> status;
     private final BufferPool buffers = new BufferPool(64, 128 * 1024);
@@ -101,7 +108,8 @@ public final class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            fill(stat, fs.getattr(path));
+            Long hiddenFh = hidden.get(path);
+            fill(stat, hiddenFh != null ? fs.getattr(hiddenFh) : fs.getattr(path));
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("getattr", e);
@@ -224,7 +232,12 @@ public final class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            fs.unlink(path);
+            Long hiddenFh = hidden.remove(path);
+            if (hiddenFh != null) {
+                fs.release(hiddenFh); // the last handle of an unlinked file was closed: now it disappears
+            } else {
+                fs.unlink(path);
+            }
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("unlink", e);
@@ -237,6 +250,21 @@ public final class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
+            if (isHiddenName(newpath)) {
+                // libfuse hides an open file instead of unlinking it (it renames it to .fuse_hidden<16 hex>, and
+                // unlinks that name at the last close). We unlink it in fs-core now, so the name is gone from the
+                // directory and rmdir of the parent works, and keep the inode alive with a handle of our own under
+                // the hidden path, which libfuse keeps using for GETATTR (fstat of the open file).
+                long fh = fs.open(oldpath, OpenFlags.O_RDONLY);
+                try {
+                    fs.unlink(oldpath);
+                } catch (FsException e) {
+                    fs.release(fh);
+                    throw e;
+                }
+                hidden.put(newpath, fh);
+                return 0;
+            }
             // libfuse 2 has no renameat2 flags: a plain rename(2).
             fs.rename(oldpath, newpath, 0);
             return 0;
@@ -571,6 +599,13 @@ public final class FuseAdapter extends FuseStubFS {
     }
 
     // ---- helpers ----
+
+    /** libfuse's name for a hidden open file: .fuse_hidden followed by 16 hex digits (fuse.c, hidden_name). */
+    static boolean isHiddenName(String path) {
+        int slash = path.lastIndexOf('/');
+        return path.length() - slash - 1 == HIDDEN_PREFIX.length() + 16 && path.startsWith(HIDDEN_PREFIX, slash + 1)
+                && path.substring(slash + 1 + HIDDEN_PREFIX.length()).chars().allMatch(c -> Character.digit(c, 16) >= 0);
+    }
 
     /** True for a name jnr-fuse could not decode as UTF-8 (see the class comment). Null paths are handle calls. */
     static boolean invalid(String path) {

@@ -107,9 +107,8 @@ public final class FuseMount {
         opts.add("max_read=131072");
         // The kernel shows our inode numbers: hard links look like hard links to du, find -samefile, tar.
         opts.add("use_ino");
-        // Unlink of an open file really unlinks (no .fuse_hidden* file blocking rmdir of the parent); the open handle
-        // is served by fs-core, with nullpath_ok set by the adapter.
-        opts.add("hard_remove");
+        // No hard_remove: libfuse's hiding rename of an unlinked open file is what lets fstat of it work; the adapter
+        // turns that rename into the real unlink (FuseAdapter.rename).
         // No kernel_cache / auto_cache: the adapter decides per open (keep_cache for files with one name; see
         // FuseAdapter.keepCacheUnlessLinked).
         if (o.allowOther()) {

@@ -27,11 +27,20 @@ class AdapterPiecesTest {
     }
 
     @Test
+    void libfuseHiddenNamesAreRecognisedExactly() {
+        assertThat(FuseAdapter.isHiddenName("/d/.fuse_hidden0000000a00000001")).isTrue();
+        assertThat(FuseAdapter.isHiddenName("/.fuse_hiddenabcdef0123456789")).isTrue();
+        assertThat(FuseAdapter.isHiddenName("/d/.fuse_hidden0000000a0000001")).isFalse();
+        assertThat(FuseAdapter.isHiddenName("/d/.fuse_hidden0000000a0000000g")).isFalse();
+        assertThat(FuseAdapter.isHiddenName("/d/x.fuse_hidden0000000a00000001")).isFalse();
+    }
+
+    @Test
     void mountOptionsCarryWhatSpeedAndSemanticsNeed() {
         String[] args = FuseMount.libfuseOptions(FuseMount.Options.defaults());
         assertThat(args[0]).isEqualTo("-o");
         assertThat(List.of(args[1].split(","))).contains("big_writes", "max_write=131072", "max_read=131072", "use_ino",
-                "hard_remove", "allow_other", "default_permissions").doesNotContain("kernel_cache", "auto_cache", "ro");
+                "allow_other", "default_permissions").doesNotContain("kernel_cache", "auto_cache", "hard_remove", "ro");
         String[] ro = FuseMount.libfuseOptions(new FuseMount.Options(false, true, true, List.of("uid=1000", "umask=027"), "pacsfs"));
         assertThat(List.of(ro[1].split(","))).contains("ro", "uid=1000", "umask=027").doesNotContain("allow_other");
         assertThatThrownBy(() -> new FuseMount.Options(true, true, false, List.of("a,b"), "pacsfs"))
