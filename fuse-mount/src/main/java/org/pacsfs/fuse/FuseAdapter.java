@@ -69,6 +69,8 @@ public final class FuseAdapter extends FuseStubFS {
 
     /** Hidden paths of unlinked open files (see rename) and the handle that keeps each inode alive. */
     private final java.util.concurrent.ConcurrentHashMap<String, Long> hidden = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Inodes that had more than one name during this mount (see keepCacheUnlessLinked). */
+    private final java.util.Set<Long> multiName = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final FileSystem fs;
     private final Supplier<String> status;
     private final BufferPool buffers = new BufferPool(64, 128 * 1024);
@@ -309,7 +311,7 @@ public final class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            fs.link(oldpath, newpath);
+            multiName.add(fs.link(oldpath, newpath).ino());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("link", e);
@@ -374,7 +376,13 @@ public final class FuseAdapter extends FuseStubFS {
      * lease), so nothing else can change a singly-linked file behind the kernel's back.
      */
     private void keepCacheUnlessLinked(FuseFileInfo fi, long fh) throws FsException {
-        if (fs.getattr(fh).nlink() == 1) {
+        Attributes a = fs.getattr(fh);
+        if (a.nlink() > 1) {
+            multiName.add(a.ino());
+        }
+        // Once an inode had several names in this mount, several kernel inodes may hold pages of it (also after the
+        // other names were unlinked, through handles still open on them): never keep its cache again.
+        if (!multiName.contains(a.ino())) {
             // jnr-fuse maps keep_cache at the wrong offset (PITFALLS.md): on x86_64 / libfuse 2.9 the bit field is
             // the int at offset 20 of struct fuse_file_info, bit 0 direct_io, bit 1 keep_cache.
             jnr.ffi.Pointer mem = Struct.getMemory(fi);
