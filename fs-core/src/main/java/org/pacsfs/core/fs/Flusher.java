@@ -278,7 +278,8 @@ final class Flusher implements AutoCloseable {
                 if (current[0] >= 0) {
                     seal(current[0]);
                 }
-                chunks.add(ByteBuffer.allocate(max));
+                // headroom for the object header: the chunk is encoded in place, not copied (ChunkCodec.encodeWithHeadroom)
+                chunks.add(ByteBuffer.wrap(new byte[ChunkCodec.HEADER_SIZE + max], ChunkCodec.HEADER_SIZE, max).slice());
                 sealed.add(false);
                 current[0] = chunks.size() - 1;
             }
@@ -543,7 +544,7 @@ final class Flusher implements AutoCloseable {
     private Future<ChunkRef> startUpload(ByteBuffer chunk) {
         ByteBuffer raw = chunk.duplicate().flip();
         return uploads.submit(() -> {
-            EncodedChunk enc = codec.encode(ChunkId.random(), raw);
+            EncodedChunk enc = codec.encodeWithHeadroom(ChunkId.random(), raw);
             putWithRetry(keys.chunk(enc.id()), enc.stored(), null);
             return enc.ref();
         });
