@@ -57,7 +57,7 @@ public final class LocalFileSystem implements FileSystem {
     private final LocalIndex index;
     private final Path indexDir;
     private final LockTable locks = new LockTable();
-    /** Closed briefly by the checkpointer so that the index equals the bucket's log head. */
+    /** Closed briefly by the checkpointer so that its copy of the changed keys is the state as of one LSN. */
     final Gate gate = new Gate();
     private final ReentrantLock renameLock = new ReentrantLock();
     private final PathCache paths;
