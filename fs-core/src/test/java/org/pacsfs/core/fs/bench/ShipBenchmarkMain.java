@@ -195,7 +195,7 @@ public final class ShipBenchmarkMain {
         System.out.printf("%nload average at end: %s%n%n", loadAverage());
         System.out.println("| case | median | min | max | target | met |");
         System.out.println("|---|---|---|---|---|---|");
-        row("(1) anchor: raw parallel PUT, 4 MiB objects, 8 threads (MB/s)", anchor, "", null);
+        row("(1) anchor: raw parallel PUT, 4 MiB objects, " + parallelism + " threads (MB/s)", anchor, "", null);
         row("(2) shipping, sequential 1 MiB writes, first write to flushToBucket (MB/s)", ship, "", null);
         row("(2)/(1) ratio (per repetition)", ratios, ">= 0.80", v -> v >= 0.80);
         row("(3a) amplification, 1 MiB appends", amp1m, "<= 1.1", v -> v <= 1.1);
