@@ -39,8 +39,13 @@ final class CheckpointCapture {
     static CheckpointCapture take(LocalIndex index, long lsn) {
         Set<CheckpointKeys.Key> dirty = index.takeDirty();
         TreeMap<CheckpointKeys.Key, byte[]> values = new TreeMap<>();
-        for (CheckpointKeys.Key k : dirty) {
-            values.put(k, index.valueOf(k));
+        try {
+            for (CheckpointKeys.Key k : dirty) {
+                values.put(k, index.valueOf(k));
+            }
+        } catch (RuntimeException e) {
+            index.restoreDirty(dirty); // or the next incremental checkpoint would miss these changes
+            throw e;
         }
         long maxIno = index.maxIno.get();
         return new CheckpointCapture(lsn, dirty, values, maxIno);

@@ -41,8 +41,12 @@ import org.slf4j.LoggerFactory;
  */
 final class Flusher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
-    /** How long a checkpoint capture waits for writes in flight; new writes wait as long (then it tries later). */
-    private static final long GATE_TIMEOUT_MILLIS = 200;
+    /**
+     * How long a checkpoint capture waits for writes in flight; new writes wait as long (then it tries again 1 s
+     * later). Short, because a write waiting for space in a full write-log waits for this very thread to ship: then
+     * checkpoints are deferred until shipping catches up, and each attempt costs writers at most this.
+     */
+    private static final long GATE_TIMEOUT_MILLIS = 50;
 
     private final LocalFileSystem fs;
     private final WriteLog wal;
