@@ -27,10 +27,13 @@ import java.util.zip.CRC32C;
  * 40     ...  payload: the raw data (none) or one zstd frame (zstd)
  * </pre>
  *
- * <p><b>When compression is kept:</b> every chunk is compressed with zstd at the configured level
- * (default {@value #DEFAULT_LEVEL}); the compressed frame is stored only if it is at most {@code
+ * <p><b>When compression is kept:</b> a chunk of 256 KiB or more is first sampled (four 16 KiB pieces spread
+ * over it are compressed); if the samples do not shrink below 97% (or maxStoredFraction, if higher), the chunk
+ * is stored raw without a full zstd pass. Otherwise the whole chunk is compressed with zstd at the configured
+ * level (default {@value #DEFAULT_LEVEL}); the compressed frame is stored only if it is at most {@code
  * maxStoredFraction} (default {@value #DEFAULT_MAX_STORED_FRACTION}) of the raw length, otherwise the raw
- * bytes are stored. Below 10% savings the decompression on every read (and the CPU spent) is not worth
+ * bytes are stored. The decision is per chunk and recorded in its header and ref; readers do not care how it was
+ * made. Below 10% savings the decompression on every read (and the CPU spent) is not worth
  * the storage and transfer saved; random and already-compressed data (JPEG/JPEG 2000 pixel data) always
  * lands on the raw side.
  *
@@ -57,6 +60,18 @@ public final class ChunkCodec {
 
     /** The compressed form is kept only if it is at most this fraction of the raw length. */
     public static final double DEFAULT_MAX_STORED_FRACTION = 0.9;
+
+    /** Compressibility samples per chunk (see {@link #worthCompressing}). */
+    static final int SAMPLES = 4;
+
+    /** Bytes per compressibility sample. */
+    static final int SAMPLE_BYTES = 16 << 10;
+
+    /** Samples that zstd does not shrink below this fraction mean: store raw without a full attempt. */
+    static final double SAMPLE_SKIP_FRACTION = 0.97;
+
+    /** Bytes digested at a time by both checksums, small enough to stay in the L2 cache between the two. */
+    private static final int DIGEST_SLICE = 64 << 10;
 
     /** The largest raw length accepted by {@link #encode}. Chunks are 4 MiB at most by policy; this is a sanity bound. */
     public static final int MAX_RAW_LENGTH = 1 << 30;
@@ -101,64 +116,114 @@ public final class ChunkCodec {
 
     /**
      * Encodes the bytes between {@code raw}'s position and limit (the buffer's position is not changed)
-     * as the chunk object {@code id}.
+     * as the chunk object {@code id}. Copies the data once; see {@link #encodeWithHeadroom} for no copy.
      */
     public EncodedChunk encode(ChunkId id, ByteBuffer raw) {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(raw, "raw");
-        int rawLength = raw.remaining();
+        checkLength(id, raw.remaining());
+        byte[] buf = new byte[HEADER_SIZE + raw.remaining()];
+        raw.duplicate().get(buf, HEADER_SIZE, raw.remaining());
+        return encodeAt(id, buf, HEADER_SIZE, raw.remaining());
+    }
+
+    /**
+     * Like {@link #encode}, without copying the data: {@code raw} must be array-backed with at least {@value
+     * #HEADER_SIZE} bytes of its array right before its position, which this method overwrites with the header.
+     * When the chunk is stored raw, the returned object shares that array (the shipping path builds each chunk
+     * in a buffer with this headroom, so a 4 MiB chunk is not copied once more on its way to S3).
+     *
+     * @throws IllegalArgumentException if there is no headroom
+     */
+    public EncodedChunk encodeWithHeadroom(ChunkId id, ByteBuffer raw) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(raw, "raw");
+        checkLength(id, raw.remaining());
+        if (!raw.hasArray() || raw.isReadOnly() || raw.arrayOffset() + raw.position() < HEADER_SIZE) {
+            throw new IllegalArgumentException("chunk " + id + ": the data needs " + HEADER_SIZE
+                    + " writable bytes of headroom in its array");
+        }
+        return encodeAt(id, raw.array(), raw.arrayOffset() + raw.position(), raw.remaining());
+    }
+
+    private static void checkLength(ChunkId id, int rawLength) {
         if (rawLength > MAX_RAW_LENGTH) {
             throw new IllegalArgumentException("chunk " + id + ": " + rawLength + " bytes is more than the "
                     + MAX_RAW_LENGTH + " a chunk may hold");
         }
-        byte[] src;
-        int srcOff;
-        if (raw.hasArray()) {
-            src = raw.array();
-            srcOff = raw.arrayOffset() + raw.position();
-        } else {
-            src = new byte[rawLength];
-            raw.duplicate().get(src);
-            srcOff = 0;
-        }
-        CRC32C rawCrc = new CRC32C();
-        rawCrc.update(src, srcOff, rawLength);
+    }
 
-        byte[] stored = null;
-        ChunkCompression compression = ChunkCompression.NONE;
-        if (rawLength > 0) {
-            int bound = (int) Zstd.compressBound(rawLength);
-            byte[] out = new byte[HEADER_SIZE + bound];
-            long n = Zstd.compressByteArray(out, HEADER_SIZE, bound, src, srcOff, rawLength, level);
-            if (Zstd.isError(n)) {
-                throw new IllegalStateException("zstd failed to compress chunk " + id + ": " + Zstd.getErrorName(n));
-            }
-            if (n <= (long) Math.floor(rawLength * maxStoredFraction)) {
-                stored = Arrays.copyOf(out, HEADER_SIZE + (int) n);
-                compression = ChunkCompression.ZSTD;
-            }
-        }
+    /** Encodes {@code buf[at, at + rawLength)}; the header goes to {@code buf[at - HEADER_SIZE, at)} if stored raw. */
+    private EncodedChunk encodeAt(ChunkId id, byte[] buf, int at, int rawLength) {
+        CRC32C rawCrc = new CRC32C();
+        rawCrc.update(buf, at, rawLength);
+        byte[] stored = rawLength > 0 && worthCompressing(buf, at, rawLength) ? compressed(id, buf, at, rawLength) : null;
+        ChunkCompression compression = stored == null ? ChunkCompression.NONE : ChunkCompression.ZSTD;
+        int start = stored == null ? at - HEADER_SIZE : 0;
+        int storedLength = stored == null ? HEADER_SIZE + rawLength : stored.length;
         if (stored == null) {
-            stored = new byte[HEADER_SIZE + rawLength];
-            System.arraycopy(src, srcOff, stored, HEADER_SIZE, rawLength);
+            stored = buf;
         }
-        ByteBuffer h = ByteBuffer.wrap(stored);
+        ByteBuffer h = ByteBuffer.wrap(stored, start, HEADER_SIZE);
         h.putInt(MAGIC);
         h.putShort((short) FORMAT_VERSION);
         h.put((byte) compression.code());
         h.put((byte) 0);
         h.putInt(rawLength);
-        h.putInt(stored.length - HEADER_SIZE);
+        h.putInt(storedLength - HEADER_SIZE);
         id.writeTo(h);
         h.putInt((int) rawCrc.getValue());
         CRC32C headerCrc = new CRC32C();
-        headerCrc.update(stored, 0, HEADER_SIZE - 4);
+        headerCrc.update(stored, start, HEADER_SIZE - 4);
         h.putInt((int) headerCrc.getValue());
 
+        // CRC32C and SHA-256 of the object in one pass, slice by slice, while each slice is in the CPU cache
         CRC32C crc = new CRC32C();
-        crc.update(stored);
-        ChunkRef ref = new ChunkRef(id, compression, rawLength, stored.length, (int) crc.getValue(), sha256(stored));
-        return new EncodedChunk(ref, stored);
+        MessageDigest sha = sha256Digest();
+        for (int off = start, end = start + storedLength; off < end; off += DIGEST_SLICE) {
+            int n = Math.min(DIGEST_SLICE, end - off);
+            crc.update(stored, off, n);
+            sha.update(stored, off, n);
+        }
+        ChunkRef ref = new ChunkRef(id, compression, rawLength, storedLength, (int) crc.getValue(), sha.digest());
+        return new EncodedChunk(ref, stored, start, storedLength);
+    }
+
+    /**
+     * Whether a full zstd pass may pay: {@value #SAMPLES} samples of {@value #SAMPLE_BYTES} bytes spread over the
+     * chunk are compressed first, and if together they do not shrink below {@link #SAMPLE_SKIP_FRACTION} (nor below
+     * maxStoredFraction), the chunk is stored raw without compressing the rest. Random and already-compressed data
+     * (JPEG / JPEG 2000 pixel data) costs about 1/16 of a full attempt this way; data that compresses anywhere in the
+     * samples gets the full attempt and the usual maxStoredFraction rule.
+     */
+    private boolean worthCompressing(byte[] buf, int at, int rawLength) {
+        if (rawLength < SAMPLES * SAMPLE_BYTES * 4) {
+            return true; // small chunks: the full attempt is cheap
+        }
+        byte[] out = new byte[(int) Zstd.compressBound(SAMPLE_BYTES)];
+        long in = 0;
+        long compressed = 0;
+        for (int i = 0; i < SAMPLES; i++) {
+            int from = at + (int) ((long) (rawLength - SAMPLE_BYTES) * i / (SAMPLES - 1));
+            long n = Zstd.compressByteArray(out, 0, out.length, buf, from, SAMPLE_BYTES, level);
+            if (Zstd.isError(n)) {
+                return true; // let the full attempt report it
+            }
+            in += SAMPLE_BYTES;
+            compressed += n;
+        }
+        return compressed < in * Math.max(SAMPLE_SKIP_FRACTION, maxStoredFraction);
+    }
+
+    /** The whole object (header space + zstd frame) if compression saves enough, else null. */
+    private byte[] compressed(ChunkId id, byte[] src, int srcOff, int rawLength) {
+        int bound = (int) Zstd.compressBound(rawLength);
+        byte[] out = new byte[HEADER_SIZE + bound];
+        long n = Zstd.compressByteArray(out, HEADER_SIZE, bound, src, srcOff, rawLength, level);
+        if (Zstd.isError(n)) {
+            throw new IllegalStateException("zstd failed to compress chunk " + id + ": " + Zstd.getErrorName(n));
+        }
+        return n <= (long) Math.floor(rawLength * maxStoredFraction) ? Arrays.copyOf(out, HEADER_SIZE + (int) n) : null;
     }
 
     /**
@@ -284,10 +349,6 @@ public final class ChunkCodec {
         MessageDigest md = sha256Digest();
         md.update(stored.duplicate());
         return ref.sha256Equals(md.digest());
-    }
-
-    private static byte[] sha256(byte[] bytes) {
-        return sha256Digest().digest(bytes);
     }
 
     private static MessageDigest sha256Digest() {

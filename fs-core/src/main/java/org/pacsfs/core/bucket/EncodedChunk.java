@@ -11,10 +11,15 @@ public final class EncodedChunk {
 
     private final ChunkRef ref;
     private final byte[] stored;
+    private final int offset;
+    private final int length;
 
-    EncodedChunk(ChunkRef ref, byte[] stored) {
+    /** The object is {@code stored[offset, offset + length)} (a chunk encoded in place shares its caller's array). */
+    EncodedChunk(ChunkRef ref, byte[] stored, int offset, int length) {
         this.ref = Objects.requireNonNull(ref, "ref");
         this.stored = Objects.requireNonNull(stored, "stored");
+        this.offset = offset;
+        this.length = length;
     }
 
     /** What the metadata log records. */
@@ -29,12 +34,12 @@ public final class EncodedChunk {
 
     /** The object's bytes: a new read-only buffer over them at each call, position 0, limit {@link #storedLength()}. */
     public ByteBuffer stored() {
-        return ByteBuffer.wrap(stored).asReadOnlyBuffer();
+        return ByteBuffer.wrap(stored, offset, length).slice().asReadOnlyBuffer();
     }
 
     /** The object's size. */
     public int storedLength() {
-        return stored.length;
+        return length;
     }
 
     @Override

@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes checkpoints of the index to the bucket and loads the newest one at mount (format: {@link CheckpointFormat}).
  *
- * <p>A checkpoint is captured while the filesystem's {@link Gate} is closed and everything is shipped, so the index
- * equals the state after the log head; only the keys changed since the previous checkpoint are captured (the index
- * tracks them), then written after the gate is open again. Parts first, then the manifest with If-None-Match: the
+ * <p>The entries come from a {@link CheckpointCapture}: the keys changed since the previous checkpoint (the index
+ * tracks them), copied while the filesystem's {@link Gate} is closed for a moment, then moved along as the flusher
+ * ships up to the captured position, so that they are exactly the state as of the segment that ends there — also
+ * while writes go on. Written by the flusher's checkpoint thread, one at a time. Parts first, then the manifest with If-None-Match: the
  * manifest is the commit. Every {@code maxIncrementals} checkpoints the chain is merged into one FULL checkpoint at
  * the same position, streaming the sorted runs part by part. Old checkpoints stay (history); nothing is deleted.
  */
@@ -43,8 +44,8 @@ final class Checkpointer {
     private final int maxIncrementals;
     /** The checkpoints the next incremental builds on, oldest (a FULL) first; empty before the first. */
     private List<CheckpointFormat.Ref> chain;
-    private long lastSeq;
-    private long lastNanos = System.nanoTime();
+    private volatile long lastSeq;
+    private volatile long lastNanos = System.nanoTime();
 
     Checkpointer(ObjectStore store, BucketKeys keys, UUID fsId, int maxIncrementals, List<CheckpointFormat.Ref> chain, long lastSeq) {
         this.store = store;
@@ -61,28 +62,6 @@ final class Checkpointer {
 
     long nanosSinceLast() {
         return System.nanoTime() - lastNanos;
-    }
-
-    /** The entries for the changed keys, with the chunk references their blocks need. Gate closed. */
-    static List<CheckpointFormat.Entry> capture(LocalIndex index, Set<CheckpointKeys.Key> dirty) {
-        TreeMap<CheckpointKeys.Key, byte[]> out = new TreeMap<>();
-        for (CheckpointKeys.Key k : new TreeSet<>(dirty)) {
-            byte[] v = index.valueOf(k);
-            out.put(k, v);
-            if (v != null && k.kind() == CheckpointKeys.BLOCK) {
-                for (Extent e : ExtentList.fromBytes(v).extents()) {
-                    if (e.source() != Extent.SOURCE_CHUNK) {
-                        throw new IllegalStateException("block " + k + " still points into the write-log at a checkpoint");
-                    }
-                    byte[] ck = ByteBuffer.allocate(16).putLong(e.segmentId()).putLong(e.position()).array();
-                    CheckpointKeys.Key chunkKey = CheckpointKeys.chunk(ck);
-                    out.computeIfAbsent(chunkKey, index::valueOf);
-                }
-            }
-        }
-        List<CheckpointFormat.Entry> list = new ArrayList<>(out.size());
-        out.forEach((k, v) -> list.add(new CheckpointFormat.Entry(k, v)));
-        return list;
     }
 
     /** Writes the captured entries as the checkpoint at {@code seq}; consolidates when the chain is long. */

@@ -41,6 +41,12 @@ import org.slf4j.LoggerFactory;
  */
 final class Flusher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
+    /**
+     * How long a checkpoint capture waits for writes in flight; new writes wait as long (then it tries again 1 s
+     * later). Short, because a write waiting for space in a full write-log waits for this very thread to ship: then
+     * checkpoints are deferred until shipping catches up, and each attempt costs writers at most this.
+     */
+    private static final long GATE_TIMEOUT_MILLIS = 50;
 
     private final LocalFileSystem fs;
     private final WriteLog wal;
@@ -67,6 +73,22 @@ final class Flusher implements AutoCloseable {
     private volatile boolean checkpointRequested;
     private volatile long checkpointRetryAt;
     private volatile long checkpointDoneSeq = -1;
+    /** A checkpoint captured ahead of the shipped position, waiting for the segment that ends at its LSN. */
+    private CheckpointCapture capture;
+    /** While {@link #capture} waits: no batch crosses this LSN, so that one segment ends exactly there. */
+    private long cutLsn = Long.MAX_VALUE;
+    /**
+     * Shipped log segments are deleted off the flusher thread (unlinking 64 MiB files took 5-12% of its time with no
+     * upload in flight, fs-core/BENCHMARKS.md); one thread, so releases happen in LSN order.
+     */
+    private final ExecutorService releaser;
+    /** Checkpoints are uploaded off the flusher thread, one at a time, so that shipping goes on meanwhile. */
+    private final ExecutorService checkpointWriter;
+    private volatile boolean checkpointWriting;
+    private final AtomicLong checkpointsWritten = new AtomicLong();
+    private final AtomicLong checkpointsCapturedUnshipped = new AtomicLong();
+    private final AtomicLong checkpointPauseMaxNanos = new AtomicLong();
+    private final AtomicLong checkpointPauseTotalNanos = new AtomicLong();
     private volatile long shippedLsn;
     private volatile long headSeq;
     private volatile byte[] headSha;
@@ -95,6 +117,16 @@ final class Flusher implements AutoCloseable {
         this.headSha = head.sha256();
         this.uploads = Executors.newFixedThreadPool(config.uploadParallelism(), r -> {
             Thread t = new Thread(r, "pacsfs-upload");
+            t.setDaemon(true);
+            return t;
+        });
+        this.releaser = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pacsfs-wal-release");
+            t.setDaemon(true);
+            return t;
+        });
+        this.checkpointWriter = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pacsfs-checkpoint");
             t.setDaemon(true);
             return t;
         });
@@ -186,12 +218,12 @@ final class Flusher implements AutoCloseable {
         Backoff idle = new Backoff(config.initialBackoff(), config.maxBackoff());
         while (running) {
             try {
-                if (checkpointRequested || checkpointDue()) {
+                if (checkpointWanted()) {
                     tryCheckpoint();
                 }
                 if (!due()) {
                     synchronized (monitor) {
-                        if (running && !due() && !checkpointRequested) {
+                        if (running && !due() && !checkpointWanted()) {
                             monitor.wait(50);
                         }
                     }
@@ -272,7 +304,8 @@ final class Flusher implements AutoCloseable {
                 if (current[0] >= 0) {
                     seal(current[0]);
                 }
-                chunks.add(ByteBuffer.allocate(max));
+                // headroom for the object header: the chunk is encoded in place, not copied (ChunkCodec.encodeWithHeadroom)
+                chunks.add(ByteBuffer.wrap(new byte[ChunkCodec.HEADER_SIZE + max], ChunkCodec.HEADER_SIZE, max).slice());
                 sealed.add(false);
                 current[0] = chunks.size() - 1;
             }
@@ -321,6 +354,9 @@ final class Flusher implements AutoCloseable {
                 ahead = prepare(b.last() + 1);
             }
             commit(b);
+            if (capture != null && shippedLsn >= capture.lsn()) {
+                completeCapture();
+            }
         } catch (WriteLogException | InterruptedException | RuntimeException e) {
             ahead = null; // prepared against a head that did not move: prepare again from the shipped LSN
             throw e;
@@ -328,7 +364,7 @@ final class Flusher implements AutoCloseable {
     }
 
     private Batch prepare(long from) throws WriteLogException {
-        long until = wal.lastLsn();
+        long until = from <= cutLsn ? Math.min(wal.lastLsn(), cutLsn) : wal.lastLsn();
         // Ship only what is durable locally: after a power loss the local log must still hold everything the
         // bucket has from it, or new records would reuse LSNs the bucket already names.
         wal.sync(until);
@@ -436,12 +472,18 @@ final class Flusher implements AutoCloseable {
                 Rewrite rw = b.rewrites().get(i);
                 ChunkId id = refs.get(b.rewriteSpots().get(i)[0]).id();
                 fs.applyRewrite(rw.ino, rw.offset, rw.data.remaining(), ChunkReader.hi(id), ChunkReader.lo(id), b.rewriteSpots().get(i)[1], rw.fromChunks);
+                if (capture != null) {
+                    capture.rewrite(rw.ino, rw.offset, rw.data.remaining(), ChunkReader.hi(id), ChunkReader.lo(id), b.rewriteSpots().get(i)[1], rw.fromChunks);
+                }
             }
             for (List<Placement> pieces : b.byFile().values()) {
                 for (Placement pl : pieces) {
                     MetaSegment.Op op = b.ops().get(pl.opIndex);
                     ChunkId id = refs.get(op.chunkIndex()).id();
                     fs.repoint(pl.ino, pl.offset, pl.length, pl.lsn, pl.dataOffset, ChunkReader.hi(id), ChunkReader.lo(id), op.chunkOffset());
+                    if (capture != null) {
+                        capture.repoint(pl.ino, pl.offset, pl.length, pl.lsn, pl.dataOffset, ChunkReader.hi(id), ChunkReader.lo(id), op.chunkOffset());
+                    }
                 }
             }
         } catch (RuntimeException e) {
@@ -459,10 +501,28 @@ final class Flusher implements AutoCloseable {
         if (wal.lastLsn() > shippedLsn && firstPendingNanos == 0) {
             firstPendingNanos = System.nanoTime();
         }
-        wal.release(b.last());
+        releaseLater(b.last());
         wake();
         LOG.debug("shipped LSN {}..{} as segment {} with {} chunks ({} data bytes, {} rewrites)", b.from(), b.last(), seg.seq(),
                 refs.size(), b.dataBytes(), b.rewrites().size());
+    }
+
+    /**
+     * Lets the write-log delete what is shipped up to {@code lsn}. A failed deletion is only logged: the next release
+     * (a higher LSN) deletes every segment at or below it again.
+     */
+    private void releaseLater(long lsn) {
+        try {
+            releaser.execute(() -> {
+                try {
+                    wal.release(lsn);
+                } catch (WriteLogException | RuntimeException e) {
+                    LOG.warn("the write-log could not delete shipped records up to LSN {} (retried with the next batch): {}", lsn, e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing: the next mount releases what the bucket has
+        }
     }
 
     /**
@@ -528,7 +588,7 @@ final class Flusher implements AutoCloseable {
     private Future<ChunkRef> startUpload(ByteBuffer chunk) {
         ByteBuffer raw = chunk.duplicate().flip();
         return uploads.submit(() -> {
-            EncodedChunk enc = codec.encode(ChunkId.random(), raw);
+            EncodedChunk enc = codec.encodeWithHeadroom(ChunkId.random(), raw);
             putWithRetry(keys.chunk(enc.id()), enc.stored(), null);
             return enc.ref();
         });
@@ -594,59 +654,128 @@ final class Flusher implements AutoCloseable {
         }
     }
 
+    /** A checkpoint should be started now: none is waiting for shipping or being uploaded, and one is asked for or due. */
+    private boolean checkpointWanted() {
+        return capture == null && !checkpointWriting && (checkpointRequested || checkpointDue());
+    }
+
+    /** Due after checkpointInterval with new segments, whether or not writes go on (they need not pause). */
     private boolean checkpointDue() {
-        return System.nanoTime() - checkpointRetryAt >= 0 && headSeq > checkpointer.lastSeq() && checkpointer.nanosSinceLast() >= config.checkpointInterval().toNanos()
-                && wal.lastLsn() == shippedLsn;
+        return System.nanoTime() - checkpointRetryAt >= 0 && headSeq > checkpointer.lastSeq()
+                && checkpointer.nanosSinceLast() >= config.checkpointInterval().toNanos();
     }
 
     /**
-     * Writes a checkpoint if everything is shipped: closes the gate for the moment it takes to capture the changed
-     * keys (nothing can change the index meanwhile, so it equals the state after the log head), then uploads.
-     * If changes arrive before the gate closes, it tries again at the next quiet moment.
+     * Captures the changed part of the index at the write-log's last LSN with the gate closed (writers wait only
+     * for the copy of the changed keys' values), then opens the gate. If everything is shipped, the capture is the
+     * state at the log head and is written at once; otherwise batches are cut at its LSN and it is completed when
+     * the segment ending there commits ({@link CheckpointCapture}, docs/DECISIONS.md "Checkpoints under load").
      */
     private void tryCheckpoint() {
         if (headSeq == checkpointer.lastSeq()) {
             finishCheckpoint(headSeq);
             return;
         }
-        if (wal.lastLsn() != shippedLsn || !fs.gate.close(1000)) {
+        long closing = System.nanoTime();
+        if (!fs.gate.close(GATE_TIMEOUT_MILLIS)) {
+            // a writer stayed inside longer (e.g. waiting for space in a full write-log): try again a little later
+            checkpointRetryAt = System.nanoTime() + 1_000_000_000L;
             return;
         }
-        long seq;
-        byte[] sha;
-        Set<CheckpointKeys.Key> dirty;
-        List<CheckpointFormat.Entry> entries;
-        long maxIno;
-        java.util.Map<UUID, CheckpointFormat.Writer> w;
+        CheckpointCapture c;
         try {
-            if (wal.lastLsn() != shippedLsn) {
-                return;
-            }
-            seq = headSeq;
-            sha = headSha;
-            dirty = index.takeDirty();
-            entries = Checkpointer.capture(index, dirty);
-            maxIno = index.maxIno.get();
-            w = new java.util.LinkedHashMap<>(writers);
+            c = CheckpointCapture.take(index, wal.lastLsn());
         } finally {
             fs.gate.open();
         }
-        try {
-            checkpointer.write(seq, sha, maxIno, w, entries);
-            finishCheckpoint(seq);
-        } catch (RuntimeException e) {
-            index.restoreDirty(dirty);
-            checkpointRequested = false;
-            checkpointRetryAt = System.nanoTime() + 5_000_000_000L;
-            LOG.warn("checkpoint at log position {} failed, will try again in 5 s: {}", seq, e.toString());
-            wake();
+        long pause = System.nanoTime() - closing;
+        checkpointPauseMaxNanos.accumulateAndGet(pause, Math::max);
+        checkpointPauseTotalNanos.addAndGet(pause);
+        if (c.lsn() <= shippedLsn) {
+            write(c, headSeq, headSha);
+            return;
         }
+        capture = c;
+        cutLsn = c.lsn();
+        checkpointsCapturedUnshipped.incrementAndGet();
+        urgentUpTo.accumulateAndGet(c.lsn(), Math::max); // do not let the tail wait flushDelay: the checkpoint waits for it
+        LOG.debug("checkpoint captured at LSN {} ({} ms with writers held back); shipping up to it", c.lsn(), pause / 1_000_000);
+    }
+
+    /** The segment ending at the capture's LSN is committed (and is the head): the capture becomes its checkpoint. */
+    private void completeCapture() {
+        CheckpointCapture c = capture;
+        capture = null;
+        cutLsn = Long.MAX_VALUE;
+        if (shippedLsn != c.lsn()) {
+            // cannot happen while batches are cut at the capture's LSN; never write a checkpoint of another position
+            abandon(c, "the shipped position " + shippedLsn + " passed the captured LSN " + c.lsn());
+            return;
+        }
+        write(c, headSeq, headSha);
+    }
+
+    private void write(CheckpointCapture c, long seq, byte[] sha) {
+        List<CheckpointFormat.Entry> entries;
+        try {
+            entries = c.entries(index);
+        } catch (RuntimeException e) {
+            abandon(c, e.toString());
+            return;
+        }
+        java.util.Map<UUID, CheckpointFormat.Writer> w = new java.util.LinkedHashMap<>(writers);
+        checkpointWriting = true;
+        try {
+            checkpointWriter.execute(() -> {
+                try {
+                    checkpointer.write(seq, sha, c.maxIno(), w, entries);
+                    checkpointsWritten.incrementAndGet();
+                    finishCheckpoint(seq);
+                } catch (RuntimeException e) {
+                    abandon(c, e.toString());
+                } finally {
+                    checkpointWriting = false;
+                    wake();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            checkpointWriting = false; // closing
+            index.restoreDirty(c.dirty());
+        }
+    }
+
+    /** The changed keys go back to the index, so the next checkpoint (in 5 s at the earliest) includes them. */
+    private void abandon(CheckpointCapture c, String why) {
+        index.restoreDirty(c.dirty());
+        checkpointRequested = false;
+        checkpointRetryAt = System.nanoTime() + 5_000_000_000L;
+        LOG.warn("checkpoint at LSN {} failed, will try again in 5 s: {}", c.lsn(), why);
+        wake();
     }
 
     private void finishCheckpoint(long seq) {
         checkpointDoneSeq = seq;
-        checkpointRequested = false;
+        if (seq >= headSeq) { // a request (unmount) wants one at the head; an earlier one under load does not do
+            checkpointRequested = false;
+        }
         wake();
+    }
+
+    long checkpointsWritten() {
+        return checkpointsWritten.get();
+    }
+
+    /** Captures taken while records were waiting to be shipped (the checkpoint followed the shipping). */
+    long checkpointsCapturedUnshipped() {
+        return checkpointsCapturedUnshipped.get();
+    }
+
+    long checkpointPauseMaxNanos() {
+        return checkpointPauseMaxNanos.get();
+    }
+
+    long checkpointPauseTotalNanos() {
+        return checkpointPauseTotalNanos.get();
     }
 
     long checkpointSeq() {
@@ -721,6 +850,22 @@ final class Flusher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         uploads.shutdownNow();
+        // the write-log is closed after this: let pending releases finish first
+        releaser.shutdown();
+        try {
+            releaser.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        checkpointWriter.shutdown();
+        try {
+            if (!checkpointWriter.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                checkpointWriter.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            checkpointWriter.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The flusher cannot go on without an operator (access denied, bucket gone, another writer). */

@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Lets the checkpointer stop changes for a moment: every change passes {@link #enter()}/{@link #exit()} (a
  * contention-free counter, no lock shared by writers); {@link #close(long)} waits until no change is in flight and
- * holds new ones back until {@link #open()}. Used for a few milliseconds at a time, when little is unshipped.
+ * holds new ones back until {@link #open()}. Used for a few milliseconds at a time: while a checkpoint copies the
+ * values of the keys changed since the previous one ({@link CheckpointCapture}).
  */
 final class Gate {
     private final LongAdder inflight = new LongAdder();

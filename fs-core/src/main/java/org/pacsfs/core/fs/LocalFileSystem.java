@@ -57,7 +57,7 @@ public final class LocalFileSystem implements FileSystem {
     private final LocalIndex index;
     private final Path indexDir;
     private final LockTable locks = new LockTable();
-    /** Closed briefly by the checkpointer so that the index equals the bucket's log head. */
+    /** Closed briefly by the checkpointer so that its copy of the changed keys is the state as of one LSN. */
     final Gate gate = new Gate();
     private final ReentrantLock renameLock = new ReentrantLock();
     private final PathCache paths;
@@ -1256,17 +1256,23 @@ public final class LocalFileSystem implements FileSystem {
         }
     }
 
-    /** Status figures of the shipping side (zeros without a bucket). */
+    /**
+     * Status figures of the shipping side (zeros without a bucket). {@code checkpointsCapturedUnshipped}: checkpoints
+     * captured while writes were waiting to be shipped (under load); {@code checkpointPauseMaxNanos}: the longest time
+     * writers were held back for a checkpoint capture.
+     */
     public record ShipStatus(long lastLsn, long shippedLsn, long headSeq, long bytesUploaded, long putRequests,
-                             long retries, long rewrittenBytes, String failure) {
+                             long retries, long rewrittenBytes, String failure, long checkpointSeq, long checkpointsWritten,
+                             long checkpointsCapturedUnshipped, long checkpointPauseMaxNanos) {
     }
 
     public ShipStatus shipStatus() {
         Flusher f = flusher;
         if (f == null) {
-            return new ShipStatus(wal.lastLsn(), 0, 0, 0, 0, 0, 0, null);
+            return new ShipStatus(wal.lastLsn(), 0, 0, 0, 0, 0, 0, null, 0, 0, 0, 0);
         }
-        return new ShipStatus(wal.lastLsn(), f.shippedLsn(), f.headSeq(), f.bytesUploaded(), f.putRequests(), f.retries(), f.rewrittenBytes(), f.failure());
+        return new ShipStatus(wal.lastLsn(), f.shippedLsn(), f.headSeq(), f.bytesUploaded(), f.putRequests(), f.retries(), f.rewrittenBytes(), f.failure(),
+                f.checkpointSeq(), f.checkpointsWritten(), f.checkpointsCapturedUnshipped(), f.checkpointPauseMaxNanos());
     }
 
     /**

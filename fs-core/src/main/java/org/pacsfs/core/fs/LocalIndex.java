@@ -218,25 +218,34 @@ final class LocalIndex implements AutoCloseable {
         long lastBlock = (fileOffset + length - 1) >>> ExtentList.BLOCK_SHIFT;
         for (long block = firstBlock; length > 0 && block <= lastBlock; block++) {
             byte[] key = blockKey(ino, block);
-            byte[] v = extents.get(key);
-            if (v == null) {
-                continue;
-            }
-            List<Extent> out = new ArrayList<>();
-            boolean changed = false;
-            for (Extent x : ExtentList.fromBytes(v).extents()) {
-                if (x.source() == Extent.SOURCE_WAL && x.lsn() == lsn) {
-                    out.add(new Extent(x.start(), x.length(), Extent.SOURCE_CHUNK, idHi, idLo, 0, chunkOffset + (x.payloadOffset() - dataOffset)));
-                    changed = true;
-                } else {
-                    out.add(x);
-                }
-            }
-            if (changed) {
+            byte[] v = repointed(extents.get(key), lsn, dataOffset, idHi, idLo, chunkOffset);
+            if (v != null) {
                 dirty.add(CheckpointKeys.block(key));
-                extents.put(key, new ExtentList(out).toBytes());
+                extents.put(key, v);
             }
         }
+    }
+
+    /**
+     * One block's extent list ({@code v}, encoded) with the extents of write-log record {@code lsn} pointed at the
+     * chunk, or null if none points at that record. Shared with {@link CheckpointCapture}, which must move its copy
+     * of a block exactly as the index moves the block.
+     */
+    static byte[] repointed(byte[] v, long lsn, int dataOffset, long idHi, long idLo, int chunkOffset) {
+        if (v == null) {
+            return null;
+        }
+        List<Extent> out = new ArrayList<>();
+        boolean changed = false;
+        for (Extent x : ExtentList.fromBytes(v).extents()) {
+            if (x.source() == Extent.SOURCE_WAL && x.lsn() == lsn) {
+                out.add(new Extent(x.start(), x.length(), Extent.SOURCE_CHUNK, idHi, idLo, 0, chunkOffset + (x.payloadOffset() - dataOffset)));
+                changed = true;
+            } else {
+                out.add(x);
+            }
+        }
+        return changed ? new ExtentList(out).toBytes() : null;
     }
 
     /**
@@ -255,21 +264,24 @@ final class LocalIndex implements AutoCloseable {
             int inBlock = (int) ((offset + done) & (ExtentList.BLOCK_SIZE - 1));
             int n = Math.min(length - done, ExtentList.BLOCK_SIZE - inBlock);
             byte[] key = blockKey(ino, block);
-            ExtentList list = ExtentList.fromBytes(extents.get(key));
             Extent moved = new Extent(inBlock, n, Extent.SOURCE_CHUNK, idHi, idLo, 0, chunkOffset + done);
-            if (onlyFrom == null) {
-                list = list.overwrite(moved);
-            } else {
-                for (Extent x : list.within(inBlock, inBlock + n)) {
-                    if (x.source() == Extent.SOURCE_CHUNK && onlyFrom.contains(List.of(x.segmentId(), x.position()))) {
-                        list = list.overwrite(moved.slice(x.start(), x.end()));
-                    }
-                }
-            }
             dirty.add(CheckpointKeys.block(key));
-            extents.put(key, list.toBytes());
+            extents.put(key, rewritten(ExtentList.fromBytes(extents.get(key)), moved, onlyFrom).toBytes());
             done += n;
         }
+    }
+
+    /** One block's part of {@link #applyRewrite}; shared with {@link CheckpointCapture}. */
+    static ExtentList rewritten(ExtentList list, Extent moved, java.util.Set<List<Long>> onlyFrom) {
+        if (onlyFrom == null) {
+            return list.overwrite(moved);
+        }
+        for (Extent x : list.within(moved.start(), moved.end())) {
+            if (x.source() == Extent.SOURCE_CHUNK && onlyFrom.contains(List.of(x.segmentId(), x.position()))) {
+                list = list.overwrite(moved.slice(x.start(), x.end()));
+            }
+        }
+        return list;
     }
 
     /**
@@ -593,7 +605,7 @@ final class LocalIndex implements AutoCloseable {
         return ByteBuffer.allocate(16).putLong(dirIno).putLong(cookie).array();
     }
 
-    private static byte[] blockKey(long ino, long block) {
+    static byte[] blockKey(long ino, long block) {
         return ByteBuffer.allocate(16).putLong(ino).putLong(block).array();
     }
 

@@ -23,8 +23,9 @@ import java.util.Objects;
  * @param durability         {@link Durability#LOCAL} (fsync = the local write-log is forced; default) or
  *                           {@link Durability#REMOTE} (fsync also waits until the data is committed in the bucket).
  * @param drainTimeout       how long a clean unmount waits for everything to be shipped. Default 5 min; 0 .. 1 day.
- * @param checkpointInterval a checkpoint is written at the first quiet moment (everything shipped) after this much
- *                           time with new log segments, and at every clean unmount. Default 10 min; 0 .. 1 day.
+ * @param checkpointInterval a checkpoint is captured this long after the previous one if there are new log segments,
+ *                           whether or not writes go on (it is written when the segment ending at the captured
+ *                           position commits), and at every clean unmount. Default 10 min; 0 .. 1 day.
  * @param maxIncrementals    incremental checkpoints before they are merged into a full one. Default 16; 1 .. 1000.
  */
 public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, Duration flushDelay, long maxSegmentBytes,

@@ -79,6 +79,59 @@ class ChunkCodecTest {
         assertThat(empty.storedLength()).isEqualTo(ChunkCodec.HEADER_SIZE);
     }
 
+    @Test
+    void encodingInPlaceGivesTheSameObjectAndSharesTheArrayWhenStoredRaw() throws Exception {
+        ChunkId id = ChunkId.random();
+        for (byte[] raw : new byte[][] {random(4 << 20, 21), repetitive(300_000), new byte[0]}) {
+            byte[] buf = new byte[ChunkCodec.HEADER_SIZE + raw.length + 7];
+            System.arraycopy(raw, 0, buf, ChunkCodec.HEADER_SIZE, raw.length);
+            ByteBuffer window = ByteBuffer.wrap(buf, ChunkCodec.HEADER_SIZE, raw.length + 7).slice().limit(raw.length);
+            EncodedChunk inPlace = codec.encodeWithHeadroom(id, window);
+            EncodedChunk copied = codec.encode(id, ByteBuffer.wrap(raw));
+            assertThat(stored(inPlace)).isEqualTo(stored(copied));
+            assertThat(inPlace.ref()).isEqualTo(copied.ref());
+            assertThat(bytes(codec.decode(inPlace.ref(), inPlace.stored()))).isEqualTo(raw);
+            assertThat(window.position()).isZero();
+            if (inPlace.ref().compression() == ChunkCompression.NONE) {
+                assertThat(java.util.Arrays.copyOf(buf, inPlace.storedLength())).as("the header went into the headroom")
+                        .isEqualTo(stored(inPlace));
+            }
+        }
+        assertThatThrownBy(() -> codec.encodeWithHeadroom(id, ByteBuffer.wrap(new byte[100])))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("headroom");
+        assertThatThrownBy(() -> codec.encodeWithHeadroom(id, ByteBuffer.wrap(new byte[100]).position(40).slice().asReadOnlyBuffer()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * Large chunks are sampled before a full zstd pass: incompressible samples mean raw (even where a region between
+     * the samples would compress: the documented price of not compressing 4 MiB of noise), one compressible sample
+     * is enough for the full attempt.
+     */
+    @Test
+    void compressibilityIsDecidedFromSamplesSpreadOverTheChunk() throws Exception {
+        int n = 4 << 20;
+        byte[] noise = random(n, 22);
+        assertThat(codec.encode(ChunkId.random(), ByteBuffer.wrap(noise)).ref().compression()).isEqualTo(ChunkCompression.NONE);
+
+        byte[] zerosBetweenSamples = random(n, 23);
+        java.util.Arrays.fill(zerosBetweenSamples, 100_000, 100_000 + 900_000, (byte) 0); // between the 1st and 2nd sample
+        assertThat(codec.encode(ChunkId.random(), ByteBuffer.wrap(zerosBetweenSamples)).ref().compression())
+                .isEqualTo(ChunkCompression.NONE);
+
+        byte[] zerosAtTheEnd = random(n, 24);
+        java.util.Arrays.fill(zerosAtTheEnd, n / 2, n, (byte) 0); // the last two samples compress
+        EncodedChunk e = codec.encode(ChunkId.random(), ByteBuffer.wrap(zerosAtTheEnd));
+        assertThat(e.ref().compression()).isEqualTo(ChunkCompression.ZSTD);
+        assertThat(bytes(codec.decode(e.ref(), e.stored()))).isEqualTo(zerosAtTheEnd);
+
+        byte[] smallNoiseThenText = new byte[200_000]; // below the sampling size: always the full attempt
+        System.arraycopy(random(20_000, 25), 0, smallNoiseThenText, 0, 20_000);
+        System.arraycopy(repetitive(180_000), 0, smallNoiseThenText, 20_000, 180_000);
+        assertThat(codec.encode(ChunkId.random(), ByteBuffer.wrap(smallNoiseThenText)).ref().compression())
+                .isEqualTo(ChunkCompression.ZSTD);
+    }
+
     /** Data that zstd shrinks to about 93%: raw under the default 90% rule, compressed when any saving counts. */
     @Test
     void compressionIsKeptOnlyWhenItSavesEnough() throws Exception {

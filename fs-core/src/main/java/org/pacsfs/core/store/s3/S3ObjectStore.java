@@ -83,8 +83,15 @@ public final class S3ObjectStore implements ObjectStore {
         } else {
             Objects.requireNonNull(condition, "condition");
         }
-        // fromRemainingByteBuffer copies the bytes between position and limit and leaves the position alone.
-        RequestBody requestBody = RequestBody.fromRemainingByteBuffer(body.duplicate());
+        if (config.checksums() == ChecksumPolicy.WHEN_SUPPORTED) {
+            // Our CRC32C (the JDK's, hardware-assisted, ~0.1 CPU s/GB) in the header: the SDK then computes no checksum
+            // of its own and sends no checksum trailer, and the server still verifies the body.
+            request.checksumCRC32C(crc32c(body));
+        }
+        // Streamed from the caller's buffer: fromRemainingByteBuffer would copy every body (4 MiB per chunk) first.
+        ByteBuffer view = body.duplicate();
+        RequestBody requestBody = RequestBody.fromContentProvider(() -> new ByteBufferInputStream(view.duplicate()),
+                view.remaining(), "application/octet-stream");
         try {
             return call("PUT", key, () -> s3.putObject(request.build(), requestBody)).eTag();
         } catch (ObjectStoreException.NotFound e) {
@@ -202,6 +209,45 @@ public final class S3ObjectStore implements ObjectStore {
             ObjectStoreException mapped = errors.map(operation, target, e);
             LOG.debug("{}", mapped.getMessage());
             return rethrow(mapped);
+        }
+    }
+
+    /** The base64 of the big-endian CRC32C, as {@code x-amz-checksum-crc32c} wants it. */
+    static String crc32c(ByteBuffer body) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(body.duplicate());
+        return java.util.Base64.getEncoder().encodeToString(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
+    /** Reads a buffer from its position to its limit; each call of the content provider gets its own view. */
+    private static final class ByteBufferInputStream extends java.io.InputStream {
+        private final ByteBuffer buf;
+
+        ByteBufferInputStream(ByteBuffer buf) {
+            this.buf = buf;
+        }
+
+        @Override
+        public int read() {
+            return buf.hasRemaining() ? buf.get() & 0xFF : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (len == 0) {
+                return 0;
+            }
+            if (!buf.hasRemaining()) {
+                return -1;
+            }
+            int n = Math.min(len, buf.remaining());
+            buf.get(b, off, n);
+            return n;
+        }
+
+        @Override
+        public int available() {
+            return buf.remaining();
         }
     }
 

@@ -54,6 +54,8 @@ import org.pacsfs.core.store.s3.S3ObjectStore;
  * {@code ship.appendMiB} (64), {@code ship.appendPauseMs} (100), {@code ship.smallSeconds} (25), {@code ship.dir}
  * (target/ship-bench), {@code ship.sample} (false; true: sample the flusher and upload threads' stacks every 10 ms during
  * the shipping case and print where they spend their time), {@code ship.cases} (all: anchor,seq,append1m,append4k),
+ * {@code ship.variants} (none; comma-separated shipping variants against the anchor: p16, seg256, seg256p16, deferred,
+ * ckpt1s = a checkpoint due every second during the run, to measure what checkpoints under load cost),
  * {@code pacsfs.s3proxy.jar}.
  */
 public final class ShipBenchmarkMain {
@@ -155,7 +157,9 @@ public final class ShipBenchmarkMain {
                 case "seg256" -> with(d, Map.of("maxSegmentBytes", 256L << 20));
                 case "seg256p16" -> with(d, Map.of("maxSegmentBytes", 256L << 20, "uploadParallelism", 16));
                 case "deferred" -> with(d, Map.of("batchBytes", 1L << 30, "flushDelay", Duration.ofMinutes(10)));
-                default -> throw new IllegalArgumentException("unknown variant " + v + " (p16, seg256, seg256p16, deferred)");
+                // checkpoints under load: one due every second while the file is written and shipped
+                case "ckpt1s" -> with(d, Map.of("checkpointInterval", Duration.ofSeconds(1)));
+                default -> throw new IllegalArgumentException("unknown variant " + v + " (p16, seg256, seg256p16, deferred, ckpt1s)");
             };
             System.out.printf("%n== variant %s: %s ==%n", v, c);
             Sampler vs = new Sampler();
@@ -191,7 +195,7 @@ public final class ShipBenchmarkMain {
         System.out.printf("%nload average at end: %s%n%n", loadAverage());
         System.out.println("| case | median | min | max | target | met |");
         System.out.println("|---|---|---|---|---|---|");
-        row("(1) anchor: raw parallel PUT, 4 MiB objects, 8 threads (MB/s)", anchor, "", null);
+        row("(1) anchor: raw parallel PUT, 4 MiB objects, " + parallelism + " threads (MB/s)", anchor, "", null);
         row("(2) shipping, sequential 1 MiB writes, first write to flushToBucket (MB/s)", ship, "", null);
         row("(2)/(1) ratio (per repetition)", ratios, ">= 0.80", v -> v >= 0.80);
         row("(3a) amplification, 1 MiB appends", amp1m, "<= 1.1", v -> v <= 1.1);
@@ -241,14 +245,17 @@ public final class ShipBenchmarkMain {
     // ------------------------------------------------------------------ (2) shipping of sequential data
 
     record SeqResult(double mbps, double writeMbps, double seconds, long puts, long segments, double chunkPutConcurrency,
-                     double chunkPutMs, double segmentPutMs, double flushSeconds, Cpu cpuPerGB, String threadCpuPerGB) {
+                     double chunkPutMs, double segmentPutMs, double flushSeconds, Cpu cpuPerGB, String threadCpuPerGB,
+                     long checkpoints, long checkpointsUnderLoad, double checkpointPauseMaxMs) {
         @Override
         public String toString() {
             return String.format("%.0f MB/s end to end (%.1f s, of which %.1f s after the last write; local writes alone %.0f MB/s); "
                             + "%d PUTs, %d segments; mean chunk PUTs in flight %.1f, mean chunk PUT %.0f ms, mean segment PUT %.0f ms;"
-                            + " CPU s/GB: %s; by thread: %s",
+                            + " CPU s/GB: %s; by thread: %s%s",
                     mbps, seconds, flushSeconds, writeMbps, puts, segments, chunkPutConcurrency, chunkPutMs, segmentPutMs,
-                    cpuPerGB, threadCpuPerGB);
+                    cpuPerGB, threadCpuPerGB, checkpoints == 0 ? "" : String.format(
+                            "; %d checkpoints during the run (%d captured while writes waited to be shipped), writers held back at most %.1f ms",
+                            checkpoints, checkpointsUnderLoad, checkpointPauseMaxMs));
         }
     }
 
@@ -268,6 +275,7 @@ public final class ShipBenchmarkMain {
             if (sampler != null) {
                 sampler.start();
             }
+            LocalFileSystem.ShipStatus st0 = fs.shipStatus();
             long start = System.nanoTime();
             long fh = fs.create("/seq", 0644, W, Caller.ROOT);
             long size = (long) mib * MIB;
@@ -293,12 +301,15 @@ public final class ShipBenchmarkMain {
                 }
             }
             Counts d = counting.snapshot().minus(before);
+            LocalFileSystem.ShipStatus st1 = fs.shipStatus();
             double seconds = (end - start) / 1e9;
             return new SeqResult(size / seconds / 1e6, size / ((written - start) / 1e9) / 1e6, seconds, d.puts,
                     fs.shipStatus().headSeq() - seqBefore, d.chunkPutNanos / 1e9 / seconds,
                     d.chunkPuts == 0 ? 0 : d.chunkPutNanos / 1e6 / d.chunkPuts,
                     d.segmentPuts == 0 ? 0 : d.segmentPutNanos / 1e6 / d.segmentPuts, (end - written) / 1e9, cpu,
-                    byThread + String.format("; GC %.2f s/GB", gc / 1e3 / (size / 1e9)));
+                    byThread + String.format("; GC %.2f s/GB", gc / 1e3 / (size / 1e9)),
+                    st1.checkpointsWritten() - st0.checkpointsWritten(),
+                    st1.checkpointsCapturedUnshipped() - st0.checkpointsCapturedUnshipped(), st1.checkpointPauseMaxNanos() / 1e6);
         } finally {
             run.close();
         }
