@@ -11,6 +11,7 @@ import org.pacsfs.core.store.s3.ChecksumPolicy;
 import org.pacsfs.core.store.s3.S3Config;
 import org.pacsfs.core.store.s3.S3Credentials;
 import org.pacsfs.core.store.s3.S3ObjectStore;
+import org.pacsfs.core.store.s3.ServerSideEncryption;
 import picocli.CommandLine.Option;
 
 /** How to reach the bucket: shared by every command that reads or writes a filesystem in S3. */
@@ -40,6 +41,13 @@ final class BucketOptions {
     @Option(names = "--checksums", paramLabel = "POLICY", description = "SDK request checksums: ${COMPLETION-CANDIDATES}. "
             + "when_required for servers that reject checksum trailers. Default: when_supported. pacsfs checks its own CRC32C either way.")
     ChecksumPolicy checksums = ChecksumPolicy.WHEN_SUPPORTED;
+
+    @Option(names = "--sse", paramLabel = "MODE", description = "Server-side encryption of every object: none (default: the "
+            + "bucket's own setting), s3 (SSE-S3, AES256) or kms (SSE-KMS, with --sse-kms-key-id or the account's default key).")
+    String sse = "none";
+
+    @Option(names = "--sse-kms-key-id", paramLabel = "KEY", description = "KMS key id or ARN for --sse kms.")
+    String sseKmsKeyId;
 
     @Option(names = "--embedded-s3", paramLabel = "DIR", description = "Start an S3 server (S3Proxy) on loopback with its data under DIR "
             + "and use its bucket '" + EMBEDDED_BUCKET + "' (no cloud account needed). Stopped with the command.")
@@ -82,6 +90,7 @@ final class BucketOptions {
                 .bucket(location.bucket())
                 .prefix(location.prefix())
                 .checksums(checksums)
+                .sse(serverSideEncryption())
                 .credentials(S3Credentials.defaultChain());
         if (endpoint != null) {
             b.endpoint(endpoint);
@@ -96,6 +105,22 @@ final class BucketOptions {
         ObjectStore store = S3ObjectStore.open(config);
         probe(store, location.toString());
         return new Connection(store, location, null);
+    }
+
+    private ServerSideEncryption serverSideEncryption() throws CliException {
+        if (sseKmsKeyId != null && !"kms".equals(sse)) {
+            throw new CliException("--sse-kms-key-id needs --sse kms");
+        }
+        try {
+            return switch (sse) {
+                case "none" -> ServerSideEncryption.NONE;
+                case "s3" -> ServerSideEncryption.S3;
+                case "kms" -> ServerSideEncryption.kms(sseKmsKeyId);
+                default -> throw new CliException("--sse must be none, s3 or kms, got '" + sse + "'");
+            };
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
     }
 
     private Connection embedded() throws CliException {

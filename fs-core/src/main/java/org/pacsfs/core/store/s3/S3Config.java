@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
  * @param connectTimeout how long to wait for a TCP connection (100 ms..5 min, default 5 s)
  * @param requestTimeout how long one request may take in total, including the transfer of a 4 MiB
  *     body (100 ms..1 h, default 60 s)
+ * @param sse server-side encryption requested on every PUT (default {@link ServerSideEncryption#NONE})
  */
 public record S3Config(
         URI endpoint,
@@ -39,7 +40,8 @@ public record S3Config(
         HttpClientKind httpClient,
         int maxConnections,
         Duration connectTimeout,
-        Duration requestTimeout) {
+        Duration requestTimeout,
+        ServerSideEncryption sse) {
 
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
     private static final Pattern REGION = Pattern.compile("[a-z0-9-]+");
@@ -49,6 +51,7 @@ public record S3Config(
         Objects.requireNonNull(credentials, "credentials");
         Objects.requireNonNull(checksums, "checksums");
         Objects.requireNonNull(httpClient, "httpClient");
+        ServerSideEncryption.requireNonNull(sse);
         requireEndpoint(endpoint);
         require(region != null && REGION.matcher(region).matches(),
                 "region must be lower-case letters, digits and hyphens (e.g. us-east-1), got " + region);
@@ -79,7 +82,8 @@ public record S3Config(
                 .httpClient(httpClient)
                 .maxConnections(maxConnections)
                 .connectTimeout(connectTimeout)
-                .requestTimeout(requestTimeout);
+                .requestTimeout(requestTimeout)
+                .sse(sse);
     }
 
     /** The endpoint override, if any. */
@@ -144,6 +148,7 @@ public record S3Config(
         private int maxConnections = 16;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration requestTimeout = Duration.ofSeconds(60);
+        private ServerSideEncryption sse = ServerSideEncryption.NONE;
 
         private Builder() {}
 
@@ -206,9 +211,14 @@ public record S3Config(
             return this;
         }
 
+        public Builder sse(ServerSideEncryption sse) {
+            this.sse = sse;
+            return this;
+        }
+
         public S3Config build() {
             return new S3Config(endpoint, region, bucket, prefix, pathStyle, credentials, checksums, httpClient,
-                    maxConnections, connectTimeout, requestTimeout);
+                    maxConnections, connectTimeout, requestTimeout, sse);
         }
     }
 }

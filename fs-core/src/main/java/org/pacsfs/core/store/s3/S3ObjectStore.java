@@ -76,6 +76,14 @@ public final class S3ObjectStore implements ObjectStore {
     public String put(String key, ByteBuffer body, PutCondition condition) {
         Objects.requireNonNull(body, "body");
         var request = PutObjectRequest.builder().bucket(config.bucket()).key(keys.toBucketKey(key));
+        if (config.sse() instanceof ServerSideEncryption.S3Managed) {
+            request.serverSideEncryption(software.amazon.awssdk.services.s3.model.ServerSideEncryption.AES256);
+        } else if (config.sse() instanceof ServerSideEncryption.Kms kms) {
+            request.serverSideEncryption(software.amazon.awssdk.services.s3.model.ServerSideEncryption.AWS_KMS);
+            if (kms.keyId() != null) {
+                request.ssekmsKeyId(kms.keyId());
+            }
+        }
         if (condition instanceof PutCondition.IfNoneMatch) {
             request.ifNoneMatch("*");
         } else if (condition instanceof PutCondition.IfMatch ifMatch) {
