@@ -103,7 +103,11 @@ class CliErrorsIT {
     }
 
     static void awaitShipped(Path mnt) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        awaitShipped(mnt, Duration.ofSeconds(60));
+    }
+
+    static void awaitShipped(Path mnt, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             PacsfsProcess.Result s = PacsfsProcess.run(null, Duration.ofSeconds(60), "status", mnt.toString(), "--json");
             if (s.output().contains("\"unshippedRecords\":0")) {
@@ -111,7 +115,7 @@ class CliErrorsIT {
             }
             Thread.sleep(500);
         }
-        throw new AssertionError("not shipped within 60 s");
+        throw new AssertionError("not shipped within " + timeout);
     }
 
     private static void expectOneLine(S3TestBucket bucket, String expected, String... args) throws Exception {

@@ -82,8 +82,11 @@ final class PacsfsProcess {
     /** Starts {@code pacsfs mount s3://bucket MOUNTPOINT --foreground ARGS} and returns once mounted. */
     static Mount mount(S3TestBucket bucket, Path mountPoint, Path cacheDir, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("mount", "s3://" + bucket.name(), mountPoint.toString(),
-                "--endpoint", bucket.endpoint().toString(), "--cache-dir", cacheDir.toString(), "--foreground"));
+                "--cache-dir", cacheDir.toString(), "--foreground"));
         args.addAll(List.of(extra));
+        if (!args.contains("--endpoint")) {
+            args.addAll(List.of("--endpoint", bucket.endpoint().toString()));
+        }
         Path log = Files.createTempFile(cacheDir.getParent(), "mount-", ".log");
         Process p = builder(bucket, args).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();

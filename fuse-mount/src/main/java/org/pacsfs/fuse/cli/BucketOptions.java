@@ -155,9 +155,14 @@ final class BucketOptions {
                 + configured + " and $PACSFS_HOME/lib/s3proxy/s3proxy.jar); build with 'mvn -pl fuse-mount -am package -DskipTests'");
     }
 
+    /** Mount-time checks ride out a brief hiccup (retried for up to 15 s), but a wrong endpoint fails soon. */
+    static ObjectStore patient(ObjectStore store) {
+        return new org.pacsfs.core.store.RetryingObjectStore(store, Duration.ofSeconds(15), Duration.ofSeconds(2));
+    }
+
     private static void probe(ObjectStore store, String where) throws CliException {
         try {
-            store.list("", null, 1);
+            patient(store).list("", null, 1);
         } catch (ObjectStoreException e) {
             store.close();
             throw new CliException("cannot use " + where + ": " + e.getMessage());

@@ -201,8 +201,9 @@ final class MountCommand implements Callable<Integer> {
 
     /** Refuses to mount a bucket/prefix that holds no filesystem unless --create, and foreign data in any case. */
     private void checkFilesystem(BucketOptions.Connection conn) throws CliException {
+        org.pacsfs.core.store.ObjectStore store = BucketOptions.patient(conn.store());
         try {
-            if (Superblock.read(conn.store(), BucketKeys.under("")).isPresent()) {
+            if (Superblock.read(store, BucketKeys.under("")).isPresent()) {
                 return;
             }
         } catch (org.pacsfs.core.bucket.SuperblockException e) {
@@ -213,7 +214,7 @@ final class MountCommand implements Callable<Integer> {
         if (readOnly) {
             throw new CliException(conn.location() + " holds no pacsfs filesystem; there is nothing to mount read-only");
         }
-        boolean empty = conn.store().list("", null, 1).objects().isEmpty();
+        boolean empty = store.list("", null, 1).objects().isEmpty();
         if (!empty) {
             throw new CliException(conn.location() + " holds objects but no pacsfs filesystem (no pacsfs.json); "
                     + "mount an empty bucket or prefix, e.g. s3://BUCKET/pacsfs");
