@@ -90,6 +90,11 @@ class S3FaultsIT {
                 assertThat(Arrays.equals(Files.readAllBytes(mnt.resolve(e.getKey())), e.getValue())).as(e.getKey()).isTrue();
             }
             PacsfsProcess.Result status = PacsfsProcess.run(null, Duration.ofSeconds(60), "status", mnt.toString(), "--json");
+            java.util.regex.Matcher retries = java.util.regex.Pattern.compile("\"retries\":(\\d+)").matcher(status.output());
+            assertThat(retries.find()).isTrue();
+            // Capped exponential backoff (100 ms .. 5 s) for each of at most 16 uploads: a few hundred retries, not a
+            // retry every few milliseconds while writers keep notifying the flusher.
+            assertThat(Long.parseLong(retries.group(1))).as("retries during the outage").isLessThan(16L * (OUTAGE_SECONDS / 2 + 10));
             assertThat(status.output()).as("the lease stays this mount's during the outage").contains("\"lease\":\"HELD");
             assertThat(status.output()).doesNotContain("\"unshippedRecords\":0,");
             proxy.down(false);

@@ -822,13 +822,24 @@ final class Flusher implements AutoCloseable {
      * Waits without interrupting anything: an interrupt of a thread inside FileChannel I/O closes the channel, and
      * this thread reads the write-log.
      */
+    /**
+     * Waits {@code nanos} unless the flusher stops. The monitor is also notified by every write that wants shipping;
+     * those notifications must not cut a retry backoff short (during an outage with busy writers that turned the
+     * capped exponential backoff into a retry every few milliseconds).
+     */
     private void pause(long nanos) {
+        long deadline = System.nanoTime() + nanos;
         synchronized (monitor) {
-            if (running) {
+            while (running) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
                 try {
-                    monitor.wait(Math.max(1, nanos / 1_000_000));
+                    monitor.wait(Math.max(1, left / 1_000_000));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                    return;
                 }
             }
         }

@@ -1362,12 +1362,39 @@ public final class LocalFileSystem implements FileSystem {
             }
             return r;
         } catch (org.pacsfs.wal.WriteLogFullException e) {
+            warnNoSpace("writes fail with ENOSPC: the local write-log reached its cap and nothing could be shipped to free it ("
+                    + e.getMessage() + "); acknowledged data is safe, writing resumes as soon as shipping catches up");
             throw new FsException.NoSpace("the local write-log is full (" + e.getMessage() + ")", e);
         } catch (org.pacsfs.wal.WriteLogReadOnlyException e) {
             throw new FsException.Denied(Errno.EROFS, "the local write-log is read-only after an I/O error: " + e.getMessage());
         } catch (WriteLogException e) {
+            if (diskFull(e)) {
+                warnNoSpace("writes fail with ENOSPC: the disk of the write-log (" + wal.config().directory() + ") is full; "
+                        + "acknowledged data is safe, writing resumes when space is freed");
+                throw new FsException.NoSpace("the disk of the local write-log is full: " + e.getMessage(), e);
+            }
             throw new FsException.Io("the local write-log could not append: " + e.getMessage(), e);
         }
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong lastNoSpaceWarning = new java.util.concurrent.atomic.AtomicLong();
+
+    /** One line per 10 s at most: a writer retrying in a loop must not flood the log. */
+    private void warnNoSpace(String message) {
+        long now = System.nanoTime();
+        long last = lastNoSpaceWarning.get();
+        if ((last == 0 || now - last > 10_000_000_000L) && lastNoSpaceWarning.compareAndSet(last, now)) {
+            LOG.warn(message);
+        }
+    }
+
+    private static boolean diskFull(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("No space left on device")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
