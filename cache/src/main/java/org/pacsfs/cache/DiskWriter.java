@@ -1,0 +1,47 @@
+package org.pacsfs.cache;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Writes blocks to the disk tier behind the reader's back, on one thread, so that a miss returns as soon as its data
+ * is verified. The queue is bounded in bytes: when the disk cannot keep up, blocks are dropped (counted), never queued
+ * without bound — the disk tier is an optimisation, the memory bound is not.
+ */
+final class DiskWriter {
+    private final DiskTier disk;
+    private final ExecutorService thread;
+    private final long maxQueuedBytes;
+    private final AtomicLong queued = new AtomicLong();
+    final LongAdder dropped = new LongAdder();
+
+    DiskWriter(DiskTier disk, ExecutorService thread, long maxQueuedBytes) {
+        this.disk = disk;
+        this.thread = thread;
+        this.maxQueuedBytes = maxQueuedBytes;
+    }
+
+    /** Queues {@code stored} (read-only, not modified by anyone afterwards) for writing as the block of {@code key}. */
+    void submit(ChunkKey key, ByteBuffer stored) {
+        long n = stored.remaining();
+        if (queued.addAndGet(n) > maxQueuedBytes) {
+            queued.addAndGet(-n);
+            dropped.increment();
+            return;
+        }
+        try {
+            thread.execute(() -> {
+                try {
+                    disk.write(key, stored);
+                } finally {
+                    queued.addAndGet(-n);
+                }
+            });
+        } catch (RejectedExecutionException e) { // closing
+            queued.addAndGet(-n);
+        }
+    }
+}

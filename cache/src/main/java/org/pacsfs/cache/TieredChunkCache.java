@@ -1,0 +1,233 @@
+package org.pacsfs.cache;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Memory, then disk, then the loader. A miss in memory becomes an in-flight entry of the memory tier (single flight);
+ * its load reads the disk block and hands it to {@link ChunkLoader#decode} — a disk hit is verified like a GET, and a
+ * block that fails is removed and the chunk fetched from the origin instead — or fetches and decodes the origin's
+ * bytes and queues them for the disk tier. The disk tier keeps <em>stored</em> bytes (compressed where the origin's
+ * are): more chunks per disk byte, and the loader's own checksums (e.g. those the metadata log recorded) still apply
+ * on the way back; the memory tier keeps decoded data, trusted on every hit.
+ *
+ * <p>Threads: demand loads run on the reader's thread; prefetches on {@code getParallelism} load threads; disk writes
+ * and the disk index's evictions on one disk thread; the memory tier's maintenance on the common pool.
+ */
+public final class TieredChunkCache implements ChunkCache {
+    private static final Logger LOG = LoggerFactory.getLogger(TieredChunkCache.class);
+    /** How many stored bytes may wait for the disk thread before further blocks are dropped. */
+    static final long DISK_QUEUE_BYTES = 64L << 20;
+
+    private final MemoryTier memory;
+    private final DiskTier disk;
+    private final DiskWriter writer;
+    private final ExecutorService loads;
+    private final ExecutorService diskThread;
+    private final LongAdder memoryHits = new LongAdder();
+    private final LongAdder diskHits = new LongAdder();
+    private final LongAdder originLoads = new LongAdder();
+    private final LongAdder prefetches = new LongAdder();
+
+    /** Opens the cache for {@code config}, its disk tier (if any) in {@code directory}. */
+    public static TieredChunkCache open(CacheConfig config, Path directory) {
+        return new TieredChunkCache(config, directory, null, ForkJoinPool.commonPool());
+    }
+
+    /** Tests: an injected free-space probe and memory-tier maintenance executor (e.g. {@code Runnable::run}). */
+    TieredChunkCache(CacheConfig config, Path directory, SpaceProbe space, Executor memoryMaintenance) {
+        this.memory = new MemoryTier(config.memoryBytes(), memoryMaintenance);
+        this.loads = Executors.newFixedThreadPool(config.getParallelism(), daemon("pacsfs-cache-get"));
+        if (config.diskBytes() == 0) {
+            this.diskThread = null;
+            this.disk = null;
+            this.writer = null;
+            return;
+        }
+        this.diskThread = Executors.newSingleThreadExecutor(daemon("pacsfs-cache-disk"));
+        try {
+            Executor diskMaintenance = memoryMaintenance == ForkJoinPool.commonPool() ? diskThread : memoryMaintenance;
+            this.disk = DiskTier.open(directory, config.diskBytes(), config.diskMinFreeRatio(), space, diskMaintenance);
+        } catch (IOException e) {
+            loads.shutdownNow();
+            diskThread.shutdownNow();
+            throw new UncheckedIOException("chunk cache directory " + directory + " cannot be used: " + e.getMessage(), e);
+        }
+        this.writer = new DiskWriter(disk, diskThread, DISK_QUEUE_BYTES);
+    }
+
+    @Override
+    public ByteBuffer get(ChunkKey key, ChunkLoader loader) throws ChunkLoadException {
+        CompletableFuture<ByteBuffer> f = memory.getIfPresent(key);
+        if (f == null) {
+            CompletableFuture<ByteBuffer> mine = new CompletableFuture<>();
+            f = memory.getOrInsert(key, mine);
+            if (f == mine) {
+                load(key, loader, mine);
+            } else {
+                memoryHits.increment();
+            }
+        } else {
+            memoryHits.increment();
+        }
+        return await(f);
+    }
+
+    @Override
+    public CompletableFuture<ByteBuffer> prefetch(ChunkKey key, ChunkLoader loader) {
+        CompletableFuture<ByteBuffer> f = memory.getIfPresent(key);
+        if (f != null) {
+            return f;
+        }
+        CompletableFuture<ByteBuffer> mine = new CompletableFuture<>();
+        f = memory.getOrInsert(key, mine);
+        if (f != mine) {
+            return f;
+        }
+        prefetches.increment();
+        try {
+            loads.execute(() -> load(key, loader, mine));
+        } catch (RejectedExecutionException e) {
+            mine.completeExceptionally(new ChunkLoadException("chunk " + key + ": the cache is closed", e, false));
+        }
+        return mine;
+    }
+
+    @Override
+    public boolean inMemory(ChunkKey key) {
+        return memory.getIfPresent(key) != null;
+    }
+
+    @Override
+    public void put(ChunkKey key, ByteBuffer data) {
+        ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data.duplicate()).flip();
+        memory.put(key, copy.asReadOnlyBuffer());
+    }
+
+    /** Waits for an entry; a failed load reaches every waiter as its own exception with the same message. */
+    static ByteBuffer await(CompletableFuture<ByteBuffer> f) throws ChunkLoadException {
+        try {
+            return f.get().duplicate();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ChunkLoadException c) {
+                throw new ChunkLoadException(c.getMessage(), c.getCause(), c.corrupt());
+            }
+            throw new ChunkLoadException(String.valueOf(e.getCause()), e.getCause(), false);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ChunkLoadException("interrupted while waiting for a chunk", e, false);
+        }
+    }
+
+    private void load(ChunkKey key, ChunkLoader loader, CompletableFuture<ByteBuffer> into) {
+        try {
+            into.complete(fromTiers(key, loader).asReadOnlyBuffer());
+        } catch (ChunkLoadException e) {
+            into.completeExceptionally(e);
+        } catch (RuntimeException | Error e) {
+            into.completeExceptionally(new ChunkLoadException("chunk " + key + " could not be loaded: " + e, e, false));
+        }
+    }
+
+    private ByteBuffer fromTiers(ChunkKey key, ChunkLoader loader) throws ChunkLoadException {
+        ByteBuffer cached = disk == null ? null : disk.read(key);
+        if (cached != null) {
+            try {
+                ByteBuffer data = loader.decode(key, cached);
+                diskHits.increment();
+                return data;
+            } catch (CorruptChunkException e) {
+                LOG.warn("chunk cache block {} passed its own CRC32C but not the chunk's checks ({}); removed, fetching again",
+                        key, e.getMessage());
+                disk.corrupt.increment();
+                disk.remove(key);
+            }
+        }
+        ByteBuffer stored;
+        try {
+            stored = loader.fetch(key);
+        } catch (IOException e) {
+            throw new ChunkLoadException(e.getMessage(), e, false);
+        }
+        originLoads.increment();
+        ByteBuffer data;
+        try {
+            data = loader.decode(key, stored.duplicate());
+        } catch (CorruptChunkException e) {
+            throw new ChunkLoadException(e.getMessage(), e, true);
+        }
+        if (writer != null) {
+            writer.submit(key, stored.asReadOnlyBuffer());
+        }
+        return data;
+    }
+
+    @Override
+    public CacheStats stats() {
+        return new CacheStats(memoryHits.sum(), diskHits.sum(), originLoads.sum(), prefetches.sum(),
+                disk == null ? 0 : disk.corrupt.sum(),
+                disk == null ? 0 : writer.dropped.sum() + disk.skippedForSpace.sum(),
+                memory.bytes(), disk == null ? 0 : disk.bytes(), disk == null ? 0 : disk.blocks());
+    }
+
+    /** Runs pending evictions of both tiers now and waits for queued disk writes (tests, benchmarks). */
+    void settle() throws Exception {
+        if (diskThread != null) {
+            diskThread.submit(() -> { }).get(1, TimeUnit.MINUTES);
+        }
+        memory.cleanUp();
+        if (disk != null) {
+            disk.cleanUp();
+        }
+    }
+
+    DiskTier diskTier() {
+        return disk;
+    }
+
+    MemoryTier memoryTier() {
+        return memory;
+    }
+
+    @Override
+    public void close() {
+        loads.shutdownNow();
+        if (diskThread != null) {
+            diskThread.shutdown();
+            try {
+                if (!diskThread.awaitTermination(10, TimeUnit.SECONDS)) {
+                    diskThread.shutdownNow();
+                }
+                disk.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (IOException e) {
+                LOG.warn("chunk cache: releasing the disk tier's lock failed: {}", e.toString());
+            }
+        }
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
