@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -15,6 +16,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import org.pacsfs.cache.MemoryTier.Slot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,9 +75,9 @@ public final class TieredChunkCache implements ChunkCache {
 
     @Override
     public ByteBuffer get(ChunkKey key, ChunkLoader loader) throws ChunkLoadException {
-        CompletableFuture<ByteBuffer> f = memory.getIfPresent(key);
+        CompletableFuture<Slot> f = memory.getIfPresent(key);
         if (f == null) {
-            CompletableFuture<ByteBuffer> mine = new CompletableFuture<>();
+            CompletableFuture<Slot> mine = new CompletableFuture<>();
             f = memory.getOrInsert(key, mine);
             if (f == mine) {
                 load(key, loader, mine);
@@ -90,22 +92,27 @@ public final class TieredChunkCache implements ChunkCache {
 
     @Override
     public CompletableFuture<ByteBuffer> prefetch(ChunkKey key, ChunkLoader loader) {
-        CompletableFuture<ByteBuffer> f = memory.getIfPresent(key);
-        if (f != null) {
-            return f;
+        CompletableFuture<Slot> f = memory.getIfPresent(key);
+        if (f == null) {
+            CompletableFuture<Slot> mine = new CompletableFuture<>();
+            f = memory.getOrInsert(key, mine);
+            if (f == mine) {
+                prefetches.increment();
+                try {
+                    loads.execute(() -> load(key, loader, mine));
+                } catch (RejectedExecutionException e) {
+                    memory.fail(key, mine, new ChunkLoadException("chunk " + key + ": the cache is closed", e, false));
+                }
+            }
         }
-        CompletableFuture<ByteBuffer> mine = new CompletableFuture<>();
-        f = memory.getOrInsert(key, mine);
-        if (f != mine) {
-            return f;
+        return f.thenApply(TieredChunkCache::dataOf);
+    }
+
+    private static ByteBuffer dataOf(Slot s) {
+        if (s.error() != null) {
+            throw new CompletionException(s.error());
         }
-        prefetches.increment();
-        try {
-            loads.execute(() -> load(key, loader, mine));
-        } catch (RejectedExecutionException e) {
-            mine.completeExceptionally(new ChunkLoadException("chunk " + key + ": the cache is closed", e, false));
-        }
-        return mine;
+        return s.data();
     }
 
     @Override
@@ -120,13 +127,15 @@ public final class TieredChunkCache implements ChunkCache {
     }
 
     /** Waits for an entry; a failed load reaches every waiter as its own exception with the same message. */
-    static ByteBuffer await(CompletableFuture<ByteBuffer> f) throws ChunkLoadException {
+    static ByteBuffer await(CompletableFuture<Slot> f) throws ChunkLoadException {
         try {
-            return f.get().duplicate();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof ChunkLoadException c) {
+            Slot s = f.get();
+            if (s.error() != null) {
+                ChunkLoadException c = s.error();
                 throw new ChunkLoadException(c.getMessage(), c.getCause(), c.corrupt());
             }
+            return s.data().duplicate();
+        } catch (ExecutionException e) { // not produced by this class; kept for completeness of the contract
             throw new ChunkLoadException(String.valueOf(e.getCause()), e.getCause(), false);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -134,13 +143,13 @@ public final class TieredChunkCache implements ChunkCache {
         }
     }
 
-    private void load(ChunkKey key, ChunkLoader loader, CompletableFuture<ByteBuffer> into) {
+    private void load(ChunkKey key, ChunkLoader loader, CompletableFuture<Slot> into) {
         try {
-            into.complete(fromTiers(key, loader).asReadOnlyBuffer());
+            into.complete(new Slot(fromTiers(key, loader).asReadOnlyBuffer(), null));
         } catch (ChunkLoadException e) {
-            into.completeExceptionally(e);
+            memory.fail(key, into, e);
         } catch (RuntimeException | Error e) {
-            into.completeExceptionally(new ChunkLoadException("chunk " + key + " could not be loaded: " + e, e, false));
+            memory.fail(key, into, new ChunkLoadException("chunk " + key + " could not be loaded: " + e, e, false));
         }
     }
 
