@@ -63,7 +63,7 @@ public final class TieredChunkCache implements ChunkCache {
         }
         this.diskThread = Executors.newSingleThreadExecutor(daemon("pacsfs-cache-disk"));
         try {
-            Executor diskMaintenance = memoryMaintenance == ForkJoinPool.commonPool() ? diskThread : memoryMaintenance;
+            Executor diskMaintenance = memoryMaintenance == ForkJoinPool.commonPool() ? this::onDiskThread : memoryMaintenance;
             this.disk = DiskTier.open(directory, config.diskBytes(), config.diskMinFreeRatio(), space, diskMaintenance);
         } catch (IOException e) {
             loads.shutdownNow();
@@ -71,6 +71,15 @@ public final class TieredChunkCache implements ChunkCache {
             throw new UncheckedIOException("chunk cache directory " + directory + " cannot be used: " + e.getMessage(), e);
         }
         this.writer = new DiskWriter(disk, diskThread, DISK_QUEUE_BYTES);
+    }
+
+    /** Evictions of the disk index run on the disk thread; once it has stopped (closing), on the caller's. */
+    private void onDiskThread(Runnable task) {
+        try {
+            diskThread.execute(task);
+        } catch (RejectedExecutionException e) {
+            task.run();
+        }
     }
 
     @Override
