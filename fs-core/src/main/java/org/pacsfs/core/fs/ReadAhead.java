@@ -8,8 +8,9 @@ import org.pacsfs.cache.ChunkKey;
 /**
  * Read-ahead per open file handle. A handle whose reads continue where the previous one ended (within {@link #SLACK},
  * since the kernel may deliver its own read-ahead slightly out of order), or that starts at offset 0, is sequential:
- * the chunks of the next {@code window} bytes are pinned and fetched by parallel background GETs. Each time the reader
- * has consumed half of what was issued, it kept up, and the window doubles up to {@code maxPerFile}. A read elsewhere
+ * the chunks of the next {@code window} bytes are pinned and fetched by parallel background GETs, topped up as the
+ * reader advances. Each time the reader has read half a window sequentially since the window last grew,
+ * it kept up, and the window doubles up to {@code maxPerFile}. A read elsewhere
  * is random: its pins are dropped, the window shrinks to the start size and nothing is prefetched until reads are
  * sequential again. Overall, pinned chunks are bounded by {@link PinnedChunks}.
  *
@@ -21,6 +22,8 @@ final class ReadAhead {
     static final long SLACK = 1L << 20;
     /** The first window of a sequential reader (or less if maxPerFile is smaller). */
     static final long START_WINDOW = 8L << 20;
+    /** Read-ahead is topped up when at least this much (or a quarter of the window) is missing from the window. */
+    static final long TOP_UP = 4L << 20;
 
     /** One pinned chunk and the file offset its extents end at (when the reader is past it, it is unpinned). */
     private record Held(ChunkKey key, long fileEnd) {
@@ -29,6 +32,7 @@ final class ReadAhead {
     private static final class Stream {
         long expected;
         long window;
+        long progress;
         long issuedTo;
         final ArrayDeque<Held> held = new ArrayDeque<>();
     }
@@ -64,11 +68,15 @@ final class ReadAhead {
                 pins.unpin(s.held.pollFirst().key());
             }
             s.issuedTo = Math.max(s.issuedTo, end);
-            if (s.issuedTo - end <= s.window / 2 && s.issuedTo < size) {
-                if (s.issuedTo > end) {
-                    s.window = Math.min(maxPerFile, s.window * 2); // the reader caught up with half of the window
-                }
-                issue(s, ino, Math.min(size, end + s.window));
+            s.progress += n;
+            if (s.progress >= s.window / 2) { // half a window read sequentially since the last growth: it keeps up
+                s.window = Math.min(maxPerFile, s.window * 2);
+                s.progress = 0;
+            }
+            long target = Math.min(size, end + s.window);
+            // Top up as soon as a chunk's worth is missing, so that the link stays busy, not only at half-window marks.
+            if (target - s.issuedTo >= Math.min(s.window / 4, TOP_UP) || (target == size && s.issuedTo < size)) {
+                issue(s, ino, target);
             }
         }
     }
@@ -94,6 +102,7 @@ final class ReadAhead {
             pins.unpin(s.held.pollFirst().key());
         }
         s.window = Math.min(START_WINDOW, maxPerFile);
+        s.progress = 0;
         s.issuedTo = 0;
     }
 

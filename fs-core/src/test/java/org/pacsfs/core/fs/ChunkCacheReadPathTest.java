@@ -45,6 +45,8 @@ class ChunkCacheReadPathTest {
     /** Counts GETs of chunk objects; optionally makes each one slow. */
     static final class ChunkGets extends ForwardingObjectStore {
         final AtomicInteger gets = new AtomicInteger();
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicInteger maxInFlight = new AtomicInteger();
         volatile long delayMs;
 
         ChunkGets(ObjectStore delegate) {
@@ -53,17 +55,22 @@ class ChunkCacheReadPathTest {
 
         @Override
         public ObjectData get(String key) {
-            if (key.contains("chunks/")) {
-                gets.incrementAndGet();
-                if (delayMs > 0) {
-                    try {
-                        Thread.sleep(delayMs);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
+            if (!key.contains("chunks/")) {
+                return super.get(key);
             }
-            return super.get(key);
+            gets.incrementAndGet();
+            maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            try {
+                if (delayMs > 0) {
+                    Thread.sleep(delayMs);
+                }
+                return super.get(key);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            } finally {
+                inFlight.decrementAndGet();
+            }
         }
     }
 
@@ -159,6 +166,25 @@ class ChunkCacheReadPathTest {
             b.release(fh);
             assertThat(store.gets.get()).isEqualTo(chunks);
             assertThat(b.cacheStats().prefetches()).isGreaterThanOrEqualTo(chunks - 1L);
+        }
+    }
+
+    @Test
+    void theWindowGrowsWhileTheReaderKeepsUpAndStaysWithinItsBound() throws Exception {
+        byte[] data = random(64 * MIB);
+        writeOnA(data);
+        // 16 MiB per file: the window starts at 8 MiB (two 4 MiB chunks) and may grow to four chunks, never more.
+        FsConfig config = cfg(machineB).withCache(cfg(machineB).cache().withReadAhead(16L * MIB, 32L * MIB));
+        try (LocalFileSystem b = LocalFileSystem.open(config, remote())) {
+            store.delayMs = 40;
+            store.maxInFlight.set(0);
+            long fh = b.open("/f", R);
+            for (long off = 0; off < data.length; off += 128 << 10) {
+                assertThat(read(b, fh, off, 128 << 10)).isEqualTo(slice(data, off, 128 << 10));
+            }
+            b.release(fh);
+            // 4 chunks of read-ahead plus the reader's own demand miss at the very start
+            assertThat(store.maxInFlight.get()).isBetween(4, 5); // 2 or 3 if the window did not grow
         }
     }
 
