@@ -141,7 +141,8 @@ final class DiskTier implements AutoCloseable {
     /** Stores {@code stored} (position to limit) as the block of {@code key}, if the bounds allow. */
     void write(ChunkKey key, ByteBuffer stored) {
         long size = BlockFormat.HEADER_SIZE + (long) stored.remaining();
-        if (size > maxBytes || index.getIfPresent(key) != null || !makeRoom(size)) {
+        // containsKey, not getIfPresent: a write is not a use, and must not count towards the block's frequency
+        if (size > maxBytes || index.asMap().containsKey(key) || !makeRoom(size)) {
             return;
         }
         Path target = path(key);
