@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * evicts enough blocks, or is skipped. Blocks are written to a temporary file and renamed, never synced: a block
  * torn by a power loss fails its CRC on the next read and is refetched.
  *
- * <p>Thread-safe. Writes are expected from one thread at a time ({@link TieredChunkCache}'s disk writer).
+ * <p>Thread-safe.
  */
 final class DiskTier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
@@ -146,7 +146,8 @@ final class DiskTier implements AutoCloseable {
             return;
         }
         Path target = path(key);
-        Path tmp = target.resolveSibling(target.getFileName() + TMP);
+        // unique per thread: the same chunk may be written twice at once (evicted from memory and fetched again)
+        Path tmp = target.resolveSibling(target.getFileName() + "." + Thread.currentThread().getId() + TMP);
         try {
             Files.createDirectories(target.getParent());
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
@@ -168,7 +169,7 @@ final class DiskTier implements AutoCloseable {
      * Evicts blocks until writing {@code size} more bytes leaves the configured share of the disk free. False if
      * even an empty tier would not leave it (the block is then not written).
      */
-    private boolean makeRoom(long size) {
+    private synchronized boolean makeRoom(long size) { // one shrink at a time: each lowers and restores the maximum
         long reserve = (long) Math.ceil(minFreeRatio * space.totalBytes());
         long deficit = size + reserve - space.usableBytes();
         if (deficit <= 0) {

@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Writes blocks to the disk tier behind the reader's back, on one thread, so that a miss returns as soon as its data
- * is verified. The queue is bounded in bytes: when the disk cannot keep up, blocks are dropped (counted), never queued
+ * Writes blocks to the disk tier behind the reader's back, on the disk threads, so that a miss returns as soon as its
+ * data is verified. The queue is bounded in bytes: when the disk cannot keep up, blocks are dropped (counted), never queued
  * without bound — the disk tier is an optimisation, the memory bound is not.
  */
 final class DiskWriter {
@@ -43,5 +43,17 @@ final class DiskWriter {
         } catch (RejectedExecutionException e) { // closing
             queued.addAndGet(-n);
         }
+    }
+
+    /** Waits until every queued block is written (tests, benchmarks); false if that took longer than {@code millis}. */
+    boolean awaitIdle(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (queued.get() > 0) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+        return true;
     }
 }
