@@ -29,9 +29,14 @@ final class BlockFormat {
 
     /** The header for {@code payload} (position to limit; position unchanged). */
     static ByteBuffer header(ChunkKey key, ByteBuffer payload) {
+        return header(key, payload, crc(payload.duplicate()));
+    }
+
+    /** The header for {@code payload} whose CRC32C the caller already knows. */
+    static ByteBuffer header(ChunkKey key, ByteBuffer payload, int payloadCrc) {
         ByteBuffer h = ByteBuffer.allocate(HEADER_SIZE);
         h.putInt(MAGIC).putShort((short) VERSION).putShort((short) 0).putLong(key.hi()).putLong(key.lo());
-        h.putInt(payload.remaining()).putInt(crc(payload.duplicate()));
+        h.putInt(payload.remaining()).putInt(payloadCrc);
         h.putInt(crc(h.duplicate().flip()));
         return h.flip();
     }

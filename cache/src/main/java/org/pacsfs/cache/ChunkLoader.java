@@ -2,6 +2,7 @@ package org.pacsfs.cache;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.OptionalInt;
 
 /**
  * The caller's side of a cache miss. The cache keeps two forms of a chunk: the <em>stored</em> bytes (as the origin
@@ -22,4 +23,14 @@ public interface ChunkLoader {
      * @throws CorruptChunkException if the bytes do not verify
      */
     ByteBuffer decode(ChunkKey key, ByteBuffer stored) throws CorruptChunkException;
+
+    /**
+     * The CRC32C of the chunk's whole stored bytes if the loader knows it without reading them (e.g. recorded in a
+     * log and just checked by {@link #decode}); the disk tier then writes it into the block header instead of
+     * computing it again. Empty by default. A wrong value is harmless: the block fails its check when read and the
+     * chunk is fetched again.
+     */
+    default OptionalInt storedCrc32c(ChunkKey key) {
+        return OptionalInt.empty();
+    }
 }

@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.OptionalInt;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -140,6 +141,11 @@ final class DiskTier implements AutoCloseable {
 
     /** Stores {@code stored} (position to limit) as the block of {@code key}, if the bounds allow. */
     void write(ChunkKey key, ByteBuffer stored) {
+        write(key, stored, OptionalInt.empty());
+    }
+
+    /** The same, with the CRC32C of {@code stored} if the caller knows it (saves a pass over the bytes). */
+    void write(ChunkKey key, ByteBuffer stored, OptionalInt crc) {
         long size = BlockFormat.HEADER_SIZE + (long) stored.remaining();
         // containsKey, not getIfPresent: a write is not a use, and must not count towards the block's frequency
         if (size > maxBytes || index.asMap().containsKey(key) || !makeRoom(size)) {
@@ -152,7 +158,8 @@ final class DiskTier implements AutoCloseable {
             Files.createDirectories(target.getParent());
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.WRITE)) {
-                ByteBuffer[] parts = {BlockFormat.header(key, stored), stored.duplicate()};
+                ByteBuffer header = crc.isPresent() ? BlockFormat.header(key, stored, crc.getAsInt()) : BlockFormat.header(key, stored);
+                ByteBuffer[] parts = {header, stored.duplicate()};
                 while (parts[1].hasRemaining() || parts[0].hasRemaining()) {
                     ch.write(parts);
                 }

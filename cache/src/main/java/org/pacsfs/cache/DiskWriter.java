@@ -1,6 +1,7 @@
 package org.pacsfs.cache;
 
 import java.nio.ByteBuffer;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,7 +26,7 @@ final class DiskWriter {
     }
 
     /** Queues {@code stored} (read-only, not modified by anyone afterwards) for writing as the block of {@code key}. */
-    void submit(ChunkKey key, ByteBuffer stored) {
+    void submit(ChunkKey key, ByteBuffer stored, OptionalInt crc) {
         long n = stored.remaining();
         if (queued.addAndGet(n) > maxQueuedBytes) {
             queued.addAndGet(-n);
@@ -35,7 +36,7 @@ final class DiskWriter {
         try {
             thread.execute(() -> {
                 try {
-                    disk.write(key, stored);
+                    disk.write(key, stored, crc);
                 } finally {
                     queued.addAndGet(-n);
                 }

@@ -196,7 +196,7 @@ public final class TieredChunkCache implements ChunkCache {
             throw new ChunkLoadException(e.getMessage(), e, true);
         }
         if (writer != null) {
-            writer.submit(key, stored.asReadOnlyBuffer());
+            writer.submit(key, stored.asReadOnlyBuffer(), loader.storedCrc32c(key));
         }
         return data;
     }

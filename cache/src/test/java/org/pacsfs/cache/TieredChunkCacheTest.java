@@ -182,6 +182,50 @@ class TieredChunkCacheTest {
         assertThat(second.stats().corruptBlocks()).isEqualTo(1);
     }
 
+    /** A loader that reports a CRC32C of the stored bytes, right or wrong. */
+    ChunkLoader withCrc(boolean right) {
+        return new ChunkLoader() {
+            @Override
+            public ByteBuffer fetch(ChunkKey k) throws IOException {
+                return loader.fetch(k);
+            }
+
+            @Override
+            public ByteBuffer decode(ChunkKey k, ByteBuffer stored) throws CorruptChunkException {
+                return loader.decode(k, stored);
+            }
+
+            @Override
+            public java.util.OptionalInt storedCrc32c(ChunkKey k) {
+                try {
+                    int crc = TestLoader.crc(loader.fetch(k));
+                    loader.fetches.decrementAndGet(); // not a fetch of the cache's
+                    return java.util.OptionalInt.of(right ? crc : crc + 1);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+    }
+
+    @Test
+    void aCrcTheLoaderKnowsIsWrittenIntoTheBlockAndAWrongOneOnlyCostsARefetch() throws Exception {
+        TieredChunkCache first = cache();
+        ChunkKey good = loader.add(30, 100_000);
+        ChunkKey bad = loader.add(31, 100_000);
+        first.get(good, withCrc(true));
+        first.get(bad, withCrc(false));
+        first.settle();
+        first.close();
+        open.remove(first);
+        TieredChunkCache second = cache();
+        assertThat(bytes(second.get(good, loader))).isEqualTo(loader.data(good));
+        assertThat(bytes(second.get(bad, loader))).isEqualTo(loader.data(bad));
+        assertThat(second.stats().diskHits()).isEqualTo(1);
+        assertThat(second.stats().corruptBlocks()).isEqualTo(1);
+        assertThat(loader.fetches.get()).isEqualTo(3);
+    }
+
     @Test
     void prefetchLoadsInTheBackgroundAndAReaderWaitsForIt() throws Exception {
         TieredChunkCache c = cache();

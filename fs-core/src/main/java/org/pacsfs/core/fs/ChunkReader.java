@@ -2,6 +2,7 @@ package org.pacsfs.core.fs;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import org.pacsfs.cache.CacheConfig;
 import org.pacsfs.cache.ChunkCache;
@@ -125,6 +126,13 @@ final class ChunkReader implements ChunkSource, ChunkLoader {
         } catch (ChunkCorruptException | IOException e) {
             throw new CorruptChunkException(e.getMessage(), e);
         }
+    }
+
+    /** The CRC32C the metadata log recorded for the whole object: {@link #decode} has just checked the bytes against it. */
+    @Override
+    public OptionalInt storedCrc32c(ChunkKey key) {
+        byte[] ref = index.chunkRef(key.hi(), key.lo());
+        return ref == null ? OptionalInt.empty() : OptionalInt.of(ChunkRef.decode(ByteBuffer.wrap(ref)).crc32c());
     }
 
     private ChunkRef ref(ChunkKey key) throws IOException {

@@ -42,7 +42,8 @@ import org.pacsfs.core.store.s3.S3ObjectStore;
  * </ol>
  *
  * <p>System properties: {@code read.mib} (1024), {@code read.warmMiB} (128), {@code read.hugeMiB} (4096; 0 skips),
- * {@code read.reps} (3), {@code read.dir} (target/read-bench), {@code read.cases} (all: cold,warm,restart,memory).
+ * {@code read.reps} (3), {@code read.dir} (target/read-bench), {@code read.cases} (all: cold,warm,restart,memory),
+ * {@code read.diskMiB} (10240, the default disk tier; 0 turns it off).
  */
 public final class ReadBenchmarkMain {
     static final int MIB = 1 << 20;
@@ -50,7 +51,7 @@ public final class ReadBenchmarkMain {
 
     final Path dir;
     final S3ObjectStore store;
-    final CacheConfig cache = CacheConfig.defaults();
+    final CacheConfig cache = CacheConfig.defaults().withDisk(Long.getLong("read.diskMiB", 10240) << 20, 0.1);
     int mountNo;
 
     ReadBenchmarkMain(Path dir, S3ObjectStore store) {
@@ -74,7 +75,7 @@ public final class ReadBenchmarkMain {
         try (S3ProxyProcess server = S3ProxyProcess.builder(jar).dataDirectory(dir.resolve("s3")).start()) {
             server.createBucket("read-bench");
             S3Config config = server.configFor("read-bench").maxConnections(2 * CacheConfig.DEFAULT_GET_PARALLELISM).build();
-            System.out.printf("S3Proxy pid %d; client %s; cache %s%n", server.pid(), config, CacheConfig.defaults());
+            System.out.printf("S3Proxy pid %d; client %s%n", server.pid(), config);
             try (S3ObjectStore store = S3ObjectStore.open(config)) {
                 new ReadBenchmarkMain(dir, store).run(cases, mib, warmMiB, hugeMiB, reps);
             }
@@ -82,6 +83,7 @@ public final class ReadBenchmarkMain {
     }
 
     void run(String cases, int mib, int warmMiB, int hugeMiB, int reps) throws Exception {
+        System.out.println("cache " + cache);
         List<Double> anchor = new ArrayList<>();
         List<Double> cold = new ArrayList<>();
         List<Double> ratio = new ArrayList<>();
