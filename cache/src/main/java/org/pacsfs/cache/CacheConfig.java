@@ -15,7 +15,10 @@ import java.nio.file.Path;
  * @param directory                where the disk tier keeps its block files; null means {@code <state directory>/cache}
  *                                 (beside, never inside, the write-log). Default null.
  * @param readAheadMaxBytesPerFile the read-ahead window of one sequentially read open file grows up to this. Default
- *                                 64 MiB; 0 turns read-ahead off, otherwise 1 MiB .. readAheadMaxBytesTotal.
+ *                                 128 MiB (measured: 64 MiB kept only 8 of 16 GETs in flight on average, chunks that
+ *                                 arrived before the reader took slots of the window); 0 turns read-ahead off,
+ *                                 otherwise 1 MiB .. readAheadMaxBytesTotal. Concurrent readers share the total
+ *                                 first come, first served.
  * @param readAheadMaxBytesTotal   read-ahead GETs in flight over all files, in chunk data bytes. Default 128 MiB;
  *                                 at most memoryBytes / 2, so that prefetched chunks are not evicted before they are read.
  * @param getParallelism           threads that run background (read-ahead) GETs. Default 16; 1 .. 256. A reader that
@@ -28,7 +31,7 @@ public record CacheConfig(long memoryBytes, long diskBytes, double diskMinFreeRa
     public static final long DEFAULT_MEMORY_BYTES = 256 * MIB;
     public static final long DEFAULT_DISK_BYTES = 10L << 30;
     public static final double DEFAULT_DISK_MIN_FREE_RATIO = 0.10;
-    public static final long DEFAULT_READ_AHEAD_PER_FILE = 64 * MIB;
+    public static final long DEFAULT_READ_AHEAD_PER_FILE = 128 * MIB;
     public static final long DEFAULT_READ_AHEAD_TOTAL = 128 * MIB;
     public static final int DEFAULT_GET_PARALLELISM = 16;
 

@@ -9,7 +9,7 @@ import org.pacsfs.cache.ChunkKey;
  * Read-ahead per open file handle. A handle whose reads continue where the previous one ended (within {@link #SLACK},
  * since the kernel may deliver its own read-ahead slightly out of order), or that starts at offset 0, is sequential:
  * the chunks of the next {@code window} bytes are pinned and fetched by parallel background GETs, topped up as the
- * reader advances. Each time the reader has read half a window sequentially since the window last grew,
+ * reader advances. Each time the reader has read a quarter window sequentially since the window last grew,
  * it kept up, and the window doubles up to {@code maxPerFile}. A read elsewhere
  * is random: its pins are dropped, the window shrinks to the start size and nothing is prefetched until reads are
  * sequential again. Overall, pinned chunks are bounded by {@link PinnedChunks}.
@@ -69,7 +69,7 @@ final class ReadAhead {
             }
             s.issuedTo = Math.max(s.issuedTo, end);
             s.progress += n;
-            if (s.progress >= s.window / 2) { // half a window read sequentially since the last growth: it keeps up
+            if (s.progress >= s.window / 4) { // a quarter window read sequentially since the last growth: it keeps up
                 s.window = Math.min(maxPerFile, s.window * 2);
                 s.progress = 0;
             }

@@ -22,7 +22,10 @@ import org.pacsfs.core.fs.FsConfig;
 import org.pacsfs.core.fs.LocalFileSystem;
 import org.pacsfs.core.fs.OpenFlags;
 import org.pacsfs.core.fs.Remote;
+import org.pacsfs.core.store.ForwardingObjectStore;
+import org.pacsfs.core.store.ObjectData;
 import org.pacsfs.core.store.ObjectInfo;
+import org.pacsfs.core.store.ObjectStore;
 import org.pacsfs.core.store.embedded.S3ProxyProcess;
 import org.pacsfs.core.store.s3.S3Config;
 import org.pacsfs.core.store.s3.S3ObjectStore;
@@ -43,20 +46,66 @@ import org.pacsfs.core.store.s3.S3ObjectStore;
  *
  * <p>System properties: {@code read.mib} (1024), {@code read.warmMiB} (128), {@code read.hugeMiB} (4096; 0 skips),
  * {@code read.reps} (3), {@code read.dir} (target/read-bench), {@code read.cases} (all: cold,warm,restart,memory),
- * {@code read.diskMiB} (10240, the default disk tier; 0 turns it off).
+ * {@code read.diskMiB} (10240, the default disk tier; 0 turns it off), {@code read.aheadMiB} and
+ * {@code read.aheadTotalMiB} (128 and 128, the default read-ahead limits).
  */
 public final class ReadBenchmarkMain {
     static final int MIB = 1 << 20;
     static final int READ = 128 << 10;
 
     final Path dir;
-    final S3ObjectStore store;
-    final CacheConfig cache = CacheConfig.defaults().withDisk(Long.getLong("read.diskMiB", 10240) << 20, 0.1);
+    final InFlight store;
+    final CacheConfig cache = CacheConfig.defaults().withDisk(Long.getLong("read.diskMiB", 10240) << 20, 0.1)
+            .withReadAhead(Long.getLong("read.aheadMiB", 128) << 20, Long.getLong("read.aheadTotalMiB", 128) << 20);
     int mountNo;
 
     ReadBenchmarkMain(Path dir, S3ObjectStore store) {
         this.dir = dir;
-        this.store = store;
+        this.store = new InFlight(store);
+    }
+
+    /** Counts GETs in flight and samples their number every millisecond while {@link #measure} runs. */
+    static final class InFlight extends ForwardingObjectStore {
+        final java.util.concurrent.atomic.AtomicInteger now = new java.util.concurrent.atomic.AtomicInteger();
+        volatile boolean sampling;
+        long samples;
+        long sum;
+
+        InFlight(ObjectStore delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public ObjectData get(String key) {
+            now.incrementAndGet();
+            try {
+                return super.get(key);
+            } finally {
+                now.decrementAndGet();
+            }
+        }
+
+        /** Runs {@code work}; returns the mean number of GETs in flight meanwhile. */
+        double measure(java.util.concurrent.Callable<?> work) throws Exception {
+            samples = 0;
+            sum = 0;
+            sampling = true;
+            Thread t = new Thread(() -> {
+                while (sampling) {
+                    sum += now.get();
+                    samples++;
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                }
+            });
+            t.start();
+            try {
+                work.call();
+            } finally {
+                sampling = false;
+                t.join();
+            }
+            return samples == 0 ? 0 : (double) sum / samples;
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -99,14 +148,17 @@ public final class ReadBenchmarkMain {
         if (cases.contains("cold")) {
             System.out.printf("warm-up: anchor %.0f MB/s, cold read %.0f MB/s%n", anchor(chunks), coldRead("big/", size, null).mbps);
             for (int r = 1; r <= reps; r++) {
-                double a = anchor(chunks);
-                Timed c = coldRead("big/", size, null);
-                lastCold = c.state;
-                anchor.add(a);
-                cold.add(c.mbps);
-                ratio.add(c.mbps / a);
-                System.out.printf("rep %d: anchor %.0f MB/s, cold read %.0f MB/s, ratio %.2f; %s; load %s%n", r, a, c.mbps,
-                        c.mbps / a, c.stats, loadAverage());
+                double[] a = new double[1];
+                Timed[] c = new Timed[1];
+                double aFlight = store.measure(() -> a[0] = anchor(chunks));
+                c[0] = coldRead("big/", size, null);
+                double cFlight = c[0].getsInFlight();
+                lastCold = c[0].state;
+                anchor.add(a[0]);
+                cold.add(c[0].mbps);
+                ratio.add(c[0].mbps / a[0]);
+                System.out.printf("rep %d: anchor %.0f MB/s (%.1f GETs in flight on average), cold read %.0f MB/s (%.1f), ratio %.2f; "
+                        + "%s; load %s%n", r, a[0], aFlight, c[0].mbps, cFlight, c[0].mbps / a[0], c[0].stats, loadAverage());
             }
         }
         List<Double> warm = new ArrayList<>();
@@ -143,14 +195,15 @@ public final class ReadBenchmarkMain {
         row("(3) warm read from the memory tier, 128 KiB reads (GB/s)", warm, ">= 1");
     }
 
-    record Timed(double mbps, Path state, CacheStats stats) {
+    record Timed(double mbps, Path state, CacheStats stats, double getsInFlight) {
     }
 
     Timed coldRead(String prefix, long size, Sampler sampler) throws Exception {
         Path state = newState();
         try (LocalFileSystem fs = mount(prefix, state)) {
-            double seconds = readFile(fs, size, sampler);
-            return new Timed(size / seconds / 1e6, state, fs.cacheStats());
+            double[] seconds = new double[1];
+            double flight = store.measure(() -> seconds[0] = readFile(fs, size, sampler));
+            return new Timed(size / seconds[0] / 1e6, state, fs.cacheStats(), flight);
         }
     }
 
