@@ -114,8 +114,8 @@ final class DiskTier implements AutoCloseable {
         }
         ByteBuffer file;
         try {
-            file = ByteBuffer.wrap(Files.readAllBytes(path(key)));
-        } catch (NoSuchFileException e) {
+            file = ByteBuffer.wrap(readFile(path(key)));
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
             index.invalidate(key); // evicted between the lookup and the read
             return null;
         } catch (IOException e) {
@@ -156,19 +156,44 @@ final class DiskTier implements AutoCloseable {
         Path tmp = target.resolveSibling(target.getFileName() + "." + Thread.currentThread().getId() + TMP);
         try {
             Files.createDirectories(target.getParent());
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE)) {
-                ByteBuffer header = crc.isPresent() ? BlockFormat.header(key, stored, crc.getAsInt()) : BlockFormat.header(key, stored);
-                ByteBuffer[] parts = {header, stored.duplicate()};
-                while (parts[1].hasRemaining() || parts[0].hasRemaining()) {
-                    ch.write(parts);
-                }
-            }
+            ByteBuffer header = crc.isPresent() ? BlockFormat.header(key, stored, crc.getAsInt()) : BlockFormat.header(key, stored);
+            writeFile(tmp, header, stored);
             move(tmp, target);
             index.put(key, (int) size);
         } catch (IOException e) {
             LOG.warn("chunk cache block {} could not be written ({}); the chunk is not cached on disk", key, e.toString());
             deleteQuietly(tmp);
+        }
+    }
+
+    /*
+     * Block files are read and written with java.io, not NIO channels, on purpose: an NIO read or write of a heap buffer
+     * goes through a temporary direct buffer that the JDK caches per thread, up to the size of the largest transfer.
+     * Demand misses run on FUSE threads, which libfuse creates by the thousand: each could keep a 4 MiB direct buffer.
+     * java.io copies through a native buffer that is freed after each call.
+     */
+    private static byte[] readFile(Path p) throws IOException {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "r")) {
+            long size = f.length();
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new IOException("block of " + size + " bytes is too large");
+            }
+            byte[] b = new byte[(int) size];
+            f.readFully(b);
+            return b;
+        }
+    }
+
+    private static void writeFile(Path p, ByteBuffer header, ByteBuffer payload) throws IOException {
+        try (java.io.FileOutputStream out = new java.io.FileOutputStream(p.toFile())) {
+            out.write(header.array(), header.arrayOffset() + header.position(), header.remaining());
+            if (payload.hasArray()) {
+                out.write(payload.array(), payload.arrayOffset() + payload.position(), payload.remaining());
+            } else { // read-only or direct: one copy
+                byte[] copy = new byte[payload.remaining()];
+                payload.duplicate().get(copy);
+                out.write(copy);
+            }
         }
     }
 

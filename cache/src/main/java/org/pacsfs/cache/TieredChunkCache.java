@@ -200,7 +200,8 @@ public final class TieredChunkCache implements ChunkCache {
             throw new ChunkLoadException(e.getMessage(), e, true);
         }
         if (writer != null) {
-            writer.submit(key, stored.asReadOnlyBuffer(), loader.storedCrc32c(key));
+            // not a read-only view: the disk writer needs the array (nobody modifies these bytes after the fetch)
+            writer.submit(key, stored.duplicate(), loader.storedCrc32c(key));
         }
         return data;
     }
