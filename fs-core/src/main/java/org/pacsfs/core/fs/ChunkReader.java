@@ -49,12 +49,13 @@ final class ChunkReader implements ChunkSource, ChunkLoader {
     }
 
     /**
-     * A reader with a memory tier only and no read-ahead, for a one-off view that must not take the cache directory
-     * of the filesystem it feeds (lost+found). It starts no threads, so it needs no closing.
+     * A reader with a memory tier of {@code memoryBytes} only, no disk tier and no read-ahead, for views that must not
+     * take the cache directory of a filesystem (lost+found reads another machine's state while the target is open).
+     * It starts no threads, so it needs no closing.
      */
-    static ChunkReader memoryOnly(ObjectStore store, BucketKeys keys, ChunkCodec codec, LocalIndex index, long memoryBytes) {
-        CacheConfig config = CacheConfig.defaults().withMemoryBytes(memoryBytes).withDisk(0, 0).withReadAhead(0, 0);
-        return new ChunkReader(store, keys, codec, index, TieredChunkCache.open(config, null), new PinnedChunks(0));
+    ChunkReader(ObjectStore store, BucketKeys keys, ChunkCodec codec, LocalIndex index, long memoryBytes) {
+        this(store, keys, codec, index, TieredChunkCache.open(CacheConfig.defaults().withMemoryBytes(memoryBytes)
+                .withDisk(0, 0).withReadAhead(0, 0), null), new PinnedChunks(0));
     }
 
     /** Write-through: a chunk just uploaded is readable without a GET. The cache copies {@code raw}. */

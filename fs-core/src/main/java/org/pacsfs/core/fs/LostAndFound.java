@@ -78,7 +78,7 @@ public final class LostAndFound {
             List<String> removed = new ArrayList<>();
             Set<Long> touched = LocalFileSystem.replayCollecting(wal, index, shippedLsn + 1, removed);
             LocalFileSystem view = LocalFileSystem.view(viewConfig, wal, index,
-                    ChunkReader.memoryOnly(store, keys, new ChunkCodec(), index, 64L << 20));
+                    new ChunkReader(store, keys, new ChunkCodec(), index, 64L << 20));
             Map<Long, String> paths = new HashMap<>();
             walk(view, "/", paths);
             String dirName = host + "-" + DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
