@@ -1,8 +1,16 @@
 package org.pacsfs.core.fs;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import org.pacsfs.cache.CacheConfig;
+import org.pacsfs.cache.ChunkCache;
+import org.pacsfs.cache.ChunkKey;
+import org.pacsfs.cache.ChunkLoadException;
+import org.pacsfs.cache.ChunkLoader;
+import org.pacsfs.cache.CorruptChunkException;
+import org.pacsfs.cache.TieredChunkCache;
 import org.pacsfs.core.bucket.BucketKeys;
 import org.pacsfs.core.bucket.ChunkCodec;
 import org.pacsfs.core.bucket.ChunkCorruptException;
@@ -14,12 +22,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads chunk data from the bucket: one GET of the whole chunk object, verified (CRC32C against the reference the
- * metadata log recorded, then decompressed and length-checked) before any byte is used, and kept decoded in a
- * small memory cache (concurrent misses of one chunk share one GET). A chunk that fails verification is an EIO
- * naming the chunk, never other bytes. The tiered chunk cache of issue 6 replaces the memory cache here.
+ * Reads chunk data through the tiered {@link ChunkCache}: chunks that read-ahead pinned first, then memory, disk, and
+ * on a miss one GET of the whole chunk object. Whatever comes from the bucket or from the disk tier is verified by
+ * {@link ChunkCodec#decode} against the {@link ChunkRef} the metadata log recorded (CRC32C of the object, header,
+ * decompression, CRC32C of the data) before any byte is used; a chunk that fails in the bucket is an EIO naming the
+ * chunk, never other bytes (a disk block that fails is dropped and the chunk fetched again).
  */
-final class ChunkReader implements ChunkSource {
+final class ChunkReader implements ChunkSource, ChunkLoader {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkReader.class);
     private static final int GET_ATTEMPTS = 5;
 
@@ -27,63 +36,112 @@ final class ChunkReader implements ChunkSource {
     private final BucketKeys keys;
     private final ChunkCodec codec;
     private final LocalIndex index;
-    private final Cache<ChunkId, ByteBuffer> cache;
+    private final ChunkCache cache;
+    private final PinnedChunks pins;
 
-    ChunkReader(ObjectStore store, BucketKeys keys, ChunkCodec codec, LocalIndex index, long cacheBytes) {
+    ChunkReader(ObjectStore store, BucketKeys keys, ChunkCodec codec, LocalIndex index, ChunkCache cache, PinnedChunks pins) {
         this.store = store;
         this.keys = keys;
         this.codec = codec;
         this.index = index;
-        this.cache = Caffeine.newBuilder().maximumWeight(cacheBytes)
-                .weigher((ChunkId k, ByteBuffer v) -> v.capacity()).build();
+        this.cache = cache;
+        this.pins = pins;
     }
 
-    /** Write-through: a chunk just uploaded is readable without a GET. */
+    /**
+     * A reader with a memory tier of {@code memoryBytes} only, no disk tier and no read-ahead, for views that must not
+     * take the cache directory of a filesystem (lost+found reads another machine's state while the target is open).
+     * It starts no threads, so it needs no closing.
+     */
+    ChunkReader(ObjectStore store, BucketKeys keys, ChunkCodec codec, LocalIndex index, long memoryBytes) {
+        this(store, keys, codec, index, TieredChunkCache.open(CacheConfig.defaults().withMemoryBytes(memoryBytes)
+                .withDisk(0, 0).withReadAhead(0, 0), null), new PinnedChunks(0));
+    }
+
+    /** Write-through: a chunk just uploaded is readable without a GET. The cache copies {@code raw}. */
     void offer(ChunkId id, ByteBuffer raw) {
-        cache.put(id, raw.asReadOnlyBuffer());
+        cache.put(new ChunkKey(hi(id), lo(id)), raw);
     }
 
     @Override
     public void read(long idHi, long idLo, int offset, ByteBuffer dst) throws FsException {
-        ChunkId id = ChunkId.fromBytes(ByteBuffer.allocate(16).putLong(idHi).putLong(idLo).array());
-        ByteBuffer data;
-        try {
-            data = cache.get(id, this::load);
-        } catch (LoadFailure f) {
-            throw f.error;
-        }
+        ChunkKey key = new ChunkKey(idHi, idLo);
+        ByteBuffer data = data(key);
         if (offset < 0 || offset + dst.remaining() > data.limit()) {
-            throw new FsException.Io("chunk " + id + " holds " + data.limit() + " bytes; the extent map asks for "
+            throw new FsException.Io("chunk " + key + " holds " + data.limit() + " bytes; the extent map asks for "
                     + dst.remaining() + " at " + offset, null);
         }
-        dst.put(data.duplicate().position(offset).limit(offset + dst.remaining()));
+        dst.put(data.position(offset).limit(offset + dst.remaining()));
     }
 
-    private ByteBuffer load(ChunkId id) {
-        byte[] refBytes = index.chunkRef(hi(id), lo(id));
-        if (refBytes == null) {
-            throw new LoadFailure(new FsException.Io("chunk " + id + " is referenced but not known to the index", null));
+    private ByteBuffer data(ChunkKey key) throws FsException {
+        ByteBuffer pinned = pins.dataIfLoaded(key);
+        if (pinned != null) {
+            return pinned;
         }
-        ChunkRef ref = ChunkRef.decode(ByteBuffer.wrap(refBytes));
-        String key = keys.chunk(id);
+        try {
+            return cache.get(key, this);
+        } catch (ChunkLoadException e) {
+            if (e.corrupt()) {
+                LOG.error("chunk {} failed verification: {}", key, e.getMessage());
+                throw new FsException.Io("chunk " + key + " is damaged in the bucket: " + e.getMessage(), e);
+            }
+            throw new FsException.Io("chunk " + key + " cannot be read from the bucket: " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts loading a chunk in the background (read-ahead). */
+    CompletableFuture<ByteBuffer> prefetch(ChunkKey key) {
+        return cache.prefetch(key, this);
+    }
+
+    /** The data length of a chunk the index knows, or -1. */
+    int rawLength(ChunkKey key) {
+        byte[] ref = index.chunkRef(key.hi(), key.lo());
+        return ref == null ? -1 : ChunkRef.decode(ByteBuffer.wrap(ref)).rawLength();
+    }
+
+    @Override
+    public ByteBuffer fetch(ChunkKey key) throws IOException {
+        ref(key); // an unknown chunk fails here, before any GET
+        String objectKey = keys.chunk(ChunkId.fromBytes(ByteBuffer.allocate(16).putLong(key.hi()).putLong(key.lo()).array()));
         for (int attempt = 1; ; attempt++) {
             try {
-                byte[] stored = store.get(key).bytes();
-                return codec.decode(ref, ByteBuffer.wrap(stored)).asReadOnlyBuffer();
-            } catch (ChunkCorruptException e) {
-                LOG.error("chunk {} ({}) failed verification: {}", id, key, e.getMessage());
-                throw new LoadFailure(new FsException.Io("chunk " + id + " is damaged in the bucket: " + e.getMessage(), e));
+                return ByteBuffer.wrap(store.get(objectKey).bytes());
             } catch (ObjectStoreException.Transient e) {
                 if (attempt >= GET_ATTEMPTS) {
-                    throw new LoadFailure(new FsException.Io("chunk " + id + " could not be read from the bucket after "
-                            + attempt + " attempts: " + e.getMessage(), e));
+                    throw new IOException("chunk " + key + " could not be read after " + attempt + " attempts: " + e.getMessage(), e);
                 }
                 sleep(100L << attempt);
             } catch (ObjectStoreException e) {
-                LOG.error("chunk {} ({}) cannot be read: {}", id, key, e.getMessage());
-                throw new LoadFailure(new FsException.Io("chunk " + id + " cannot be read from the bucket: " + e.getMessage(), e));
+                LOG.error("chunk {} ({}) cannot be read: {}", key, objectKey, e.getMessage());
+                throw new IOException("chunk " + key + ": " + e.getMessage(), e);
             }
         }
+    }
+
+    @Override
+    public ByteBuffer decode(ChunkKey key, ByteBuffer stored) throws CorruptChunkException {
+        try {
+            return codec.decode(ref(key), stored);
+        } catch (ChunkCorruptException | IOException e) {
+            throw new CorruptChunkException(e.getMessage(), e);
+        }
+    }
+
+    /** The CRC32C the metadata log recorded for the whole object: {@link #decode} has just checked the bytes against it. */
+    @Override
+    public OptionalInt storedCrc32c(ChunkKey key) {
+        byte[] ref = index.chunkRef(key.hi(), key.lo());
+        return ref == null ? OptionalInt.empty() : OptionalInt.of(ChunkRef.decode(ByteBuffer.wrap(ref)).crc32c());
+    }
+
+    private ChunkRef ref(ChunkKey key) throws IOException {
+        byte[] refBytes = index.chunkRef(key.hi(), key.lo());
+        if (refBytes == null) {
+            throw new IOException("chunk " + key + " is referenced but not known to the index");
+        }
+        return ChunkRef.decode(ByteBuffer.wrap(refBytes));
     }
 
     static long hi(ChunkId id) {
@@ -94,22 +152,12 @@ final class ChunkReader implements ChunkSource {
         return ByteBuffer.wrap(id.toBytes()).getLong(8);
     }
 
-    private static void sleep(long ms) {
+    private static void sleep(long ms) throws IOException {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new LoadFailure(new FsException.Io("interrupted while reading a chunk", e));
-        }
-    }
-
-    /** Carries a checked FsException through Caffeine's loader. */
-    private static final class LoadFailure extends RuntimeException {
-        final FsException error;
-
-        LoadFailure(FsException error) {
-            super(error.getMessage(), null, false, false);
-            this.error = error;
+            throw new IOException("interrupted while reading a chunk", e);
         }
     }
 }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
+import org.pacsfs.cache.CacheConfig;
 import org.pacsfs.wal.WriteLogConfig;
 
 /**
@@ -22,10 +23,13 @@ import org.pacsfs.wal.WriteLogConfig;
  * @param pathCacheEntries size of the path resolution cache. Default 100,000; range 0 .. 10,000,000.
  * @param walTuning        adjusts the write-log configuration (segment size, cap, sync policy). Default: none.
  * @param clock            wall-clock time in ns since the epoch (tests inject one). Default: the system clock.
+ * @param cache            the chunk cache and read-ahead of a filesystem with a bucket (see {@link CacheConfig} for
+ *                         each option and its default). Default {@link CacheConfig#defaults()}: the disk tier in
+ *                         {@code <stateDirectory>/cache}.
  */
 public record FsConfig(Path stateDirectory, long capacityBytes, long expectedFiles, long maxFiles, int rootUid,
                        int rootGid, int rootMode, int pathCacheEntries, UnaryOperator<WriteLogConfig> walTuning,
-                       LongSupplier clock) {
+                       LongSupplier clock, CacheConfig cache) {
 
     public static final long DEFAULT_CAPACITY = 100L << 40;
     public static final long DEFAULT_EXPECTED_FILES = 2_000_000;
@@ -35,6 +39,7 @@ public record FsConfig(Path stateDirectory, long capacityBytes, long expectedFil
         Objects.requireNonNull(stateDirectory, "stateDirectory");
         Objects.requireNonNull(walTuning, "walTuning");
         Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(cache, "cache");
         if (capacityBytes < (1 << 20) || capacityBytes > (1L << 62)) {
             throw new IllegalArgumentException("capacityBytes must be between 1 MiB and 2^62, was " + capacityBytes);
         }
@@ -47,6 +52,13 @@ public record FsConfig(Path stateDirectory, long capacityBytes, long expectedFil
         }
     }
 
+    /** Without cache settings: {@link CacheConfig#defaults()}. */
+    public FsConfig(Path stateDirectory, long capacityBytes, long expectedFiles, long maxFiles, int rootUid, int rootGid,
+                    int rootMode, int pathCacheEntries, UnaryOperator<WriteLogConfig> walTuning, LongSupplier clock) {
+        this(stateDirectory, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, walTuning,
+                clock, CacheConfig.defaults());
+    }
+
     public static FsConfig defaults(Path stateDirectory) {
         return new FsConfig(stateDirectory, DEFAULT_CAPACITY, DEFAULT_EXPECTED_FILES, DEFAULT_MAX_FILES, 0, 0, 0755,
                 100_000, UnaryOperator.identity(), FsConfig::systemNanos);
@@ -54,31 +66,40 @@ public record FsConfig(Path stateDirectory, long capacityBytes, long expectedFil
 
     /** A small index, for tests and small installations. */
     public FsConfig withIndexSize(long expected, long max) {
-        return new FsConfig(stateDirectory, capacityBytes, expected, max, rootUid, rootGid, rootMode, pathCacheEntries, walTuning, clock);
+        return new FsConfig(stateDirectory, capacityBytes, expected, max, rootUid, rootGid, rootMode, pathCacheEntries, walTuning, clock, cache);
     }
 
     public FsConfig withCapacityBytes(long v) {
-        return new FsConfig(stateDirectory, v, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, walTuning, clock);
+        return new FsConfig(stateDirectory, v, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, walTuning, clock, cache);
     }
 
     public FsConfig withRoot(int uid, int gid, int mode) {
-        return new FsConfig(stateDirectory, capacityBytes, expectedFiles, maxFiles, uid, gid, mode, pathCacheEntries, walTuning, clock);
+        return new FsConfig(stateDirectory, capacityBytes, expectedFiles, maxFiles, uid, gid, mode, pathCacheEntries, walTuning, clock, cache);
     }
 
     public FsConfig withPathCacheEntries(int v) {
-        return new FsConfig(stateDirectory, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, v, walTuning, clock);
+        return new FsConfig(stateDirectory, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, v, walTuning, clock, cache);
     }
 
     public FsConfig withWalTuning(UnaryOperator<WriteLogConfig> v) {
-        return new FsConfig(stateDirectory, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, v, clock);
+        return new FsConfig(stateDirectory, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, v, clock, cache);
     }
 
     public FsConfig withStateDirectory(Path v) {
-        return new FsConfig(v, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, walTuning, clock);
+        return new FsConfig(v, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, walTuning, clock, cache);
     }
 
     public FsConfig withClock(LongSupplier v) {
-        return new FsConfig(stateDirectory, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, walTuning, v);
+        return new FsConfig(stateDirectory, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, walTuning, v, cache);
+    }
+
+    public FsConfig withCache(CacheConfig v) {
+        return new FsConfig(stateDirectory, capacityBytes, expectedFiles, maxFiles, rootUid, rootGid, rootMode, pathCacheEntries, walTuning, clock, v);
+    }
+
+    /** Where the disk tier of the chunk cache lives (by default beside {@code wal/} and {@code index/}). */
+    Path cacheDirectory() {
+        return cache.directoryUnder(stateDirectory);
     }
 
     IndexSizing indexSizing() {

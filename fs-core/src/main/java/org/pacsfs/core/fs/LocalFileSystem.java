@@ -13,6 +13,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.UUID;
+import org.pacsfs.cache.CacheStats;
+import org.pacsfs.cache.ChunkCache;
+import org.pacsfs.cache.TieredChunkCache;
 import org.pacsfs.core.bucket.BucketKeys;
 import org.pacsfs.core.bucket.ChunkCodec;
 import org.pacsfs.core.bucket.Superblock;
@@ -66,6 +69,8 @@ public final class LocalFileSystem implements FileSystem {
     private final AtomicBoolean capacityWarned = new AtomicBoolean();
     private volatile RecoveryInfo recovery;
     private volatile ChunkSource chunkSource = ChunkSource.NONE;
+    private volatile ChunkCache cache;
+    private volatile ReadAhead readAhead;
     private volatile Remote remote;
     private volatile Flusher flusher;
     private volatile Lease lease;
@@ -137,6 +142,7 @@ public final class LocalFileSystem implements FileSystem {
         WriteLog wal = null;
         LocalIndex index = null;
         Lease lease = null;
+        ChunkCache cache = null;
         try {
             BucketKeys keys = null;
             UUID fsId = null;
@@ -227,7 +233,8 @@ public final class LocalFileSystem implements FileSystem {
                 return fs;
             }
             if (remote != null) {
-                fs.attachRemote(remote, keys, fsId, identity.walId(), head, lease, checkpointer);
+                cache = TieredChunkCache.open(config.cache(), config.cacheDirectory());
+                fs.attachRemote(remote, keys, fsId, identity.walId(), head, lease, checkpointer, cache);
             }
             fs.ensureRoot();
             int orphans = fs.deleteOrphans();
@@ -249,6 +256,9 @@ public final class LocalFileSystem implements FileSystem {
             if (lease != null) {
                 lease.close();
             }
+            if (cache != null) {
+                cache.close();
+            }
             if (e instanceof WriteLogException w && w.getMessage() != null && w.getMessage().contains("already open")) {
                 throw new FsException.Io(w.getMessage(), w);
             }
@@ -258,10 +268,13 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     private void attachRemote(Remote remote, BucketKeys keys, UUID fsId, UUID walId, BucketLog.Head head, Lease lease,
-                              Checkpointer checkpointer) throws WriteLogException {
+                              Checkpointer checkpointer, ChunkCache cache) throws WriteLogException {
         ChunkCodec codec = new ChunkCodec();
-        ChunkReader reader = new ChunkReader(remote.store(), keys, codec, index, remote.chunkCacheBytes());
+        PinnedChunks pins = new PinnedChunks(config.cache().readAheadMaxBytesTotal());
+        ChunkReader reader = new ChunkReader(remote.store(), keys, codec, index, cache, pins);
         this.chunkSource = reader;
+        this.cache = cache;
+        this.readAhead = new ReadAhead(index, reader, pins, config.cache().readAheadMaxBytesPerFile());
         this.remote = remote;
         this.lease = lease;
         if (head.shippedLsn(walId) > 0) {
@@ -875,6 +888,10 @@ public final class LocalFileSystem implements FileSystem {
             int n = (int) Math.min(dst.remaining(), in.size() - offset);
             DataReader.read(wal, index, chunkSource, in.ino(), offset, dst.slice().limit(n));
             dst.position(dst.position() + n);
+            ReadAhead ra = readAhead;
+            if (ra != null) {
+                ra.onRead(fh, in.ino(), offset, n, in.size());
+            }
             return n;
         }
     }
@@ -1012,6 +1029,10 @@ public final class LocalFileSystem implements FileSystem {
     @Override
     public void release(long fh) throws FsException {
         Handles.OpenFile f = handles.remove(fh);
+        ReadAhead ra = readAhead;
+        if (ra != null) {
+            ra.closed(fh);
+        }
         try (LockTable.Held l = locks.write(f.ino())) {
             if (handles.closed(f.ino()) == 0) {
                 Inode in = index.inode(f.ino());
@@ -1224,6 +1245,9 @@ public final class LocalFileSystem implements FileSystem {
             closeQuietly(wal);
             throw new FsException.Io("clean shutdown of " + config.stateDirectory() + " failed (the next open rebuilds the index): " + e, e);
         } finally {
+            if (cache != null) {
+                cache.close();
+            }
             if (lease != null) {
                 if (drained) {
                     lease.release();
@@ -1307,6 +1331,12 @@ public final class LocalFileSystem implements FileSystem {
         return new OperatorStatus(wal.bytesHeld(), oldest, leaseText);
     }
 
+    /** Counters and sizes of the chunk cache, or null for a filesystem without a bucket. */
+    public CacheStats cacheStats() {
+        ChunkCache c = cache;
+        return c == null ? null : c.stats();
+    }
+
     /** Ships everything logged so far and waits for the commit (tests, and {@code --durability=remote}). */
     public void flushToBucket(java.time.Duration timeout) throws FsException {
         if (flusher != null && !flusher.awaitShipped(wal.lastLsn(), timeout.toNanos())) {
@@ -1323,6 +1353,9 @@ public final class LocalFileSystem implements FileSystem {
         closed = true;
         if (flusher != null) {
             flusher.close();
+        }
+        if (cache != null) {
+            cache.close();
         }
         index.closeQuietly();
         closeQuietly(wal);
