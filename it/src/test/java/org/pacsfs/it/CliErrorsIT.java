@@ -57,6 +57,8 @@ class CliErrorsIT {
                 "--cache-dir", cache.toString());
         expectOneLine(bucket, "--durability must be 'local' or 'remote'", "mount", "s3://" + bucket.name(), mnt.toString(),
                 "--durability", "eventually");
+        expectOneLine(bucket, "--memory-cache must be at least 16 MiB", "mount", "s3://" + bucket.name(), mnt.toString(),
+                "--memory-cache", "8M");
         expectOneLine(bucket, "there is nothing to mount read-only", "mount", "s3://" + bucket.name(), mnt.toString(),
                 "--endpoint", endpoint, "--read-only", "--cache-dir", cache.toString());
 

@@ -225,7 +225,10 @@ public final class LocalFileSystem implements FileSystem {
             CleanMarker.remove(indexDir);
             LocalFileSystem fs = new LocalFileSystem(config, wal, index, indexDir);
             if (readOnlyView) {
-                fs.chunkSource = new ChunkReader(remote.store(), keys, new ChunkCodec(), index, remote.chunkCacheBytes());
+                // Viewers read whole studies: the memory tier and read-ahead as for a writer; the disk tier is the
+                // caller's choice (its directory is under the view's temporary state directory unless configured).
+                cache = TieredChunkCache.open(config.cache(), config.cacheDirectory());
+                fs.attachReader(remote, keys, cache);
                 fs.remote = remote;
                 fs.ensureRoot(); // a bucket whose writer has not shipped its first segment yet: an empty root
                 fs.readOnly = "read-only mount: the filesystem as of its mount time";
@@ -267,14 +270,20 @@ public final class LocalFileSystem implements FileSystem {
         }
     }
 
-    private void attachRemote(Remote remote, BucketKeys keys, UUID fsId, UUID walId, BucketLog.Head head, Lease lease,
-                              Checkpointer checkpointer, ChunkCache cache) throws WriteLogException {
-        ChunkCodec codec = new ChunkCodec();
+    /** The read path from the bucket: tiered chunk cache, pinned read-ahead chunks, sequential read detection. */
+    private ChunkReader attachReader(Remote remote, BucketKeys keys, ChunkCache cache) {
         PinnedChunks pins = new PinnedChunks(config.cache().readAheadMaxBytesTotal());
-        ChunkReader reader = new ChunkReader(remote.store(), keys, codec, index, cache, pins);
+        ChunkReader reader = new ChunkReader(remote.store(), keys, new ChunkCodec(), index, cache, pins);
         this.chunkSource = reader;
         this.cache = cache;
         this.readAhead = new ReadAhead(index, reader, pins, config.cache().readAheadMaxBytesPerFile());
+        return reader;
+    }
+
+    private void attachRemote(Remote remote, BucketKeys keys, UUID fsId, UUID walId, BucketLog.Head head, Lease lease,
+                              Checkpointer checkpointer, ChunkCache cache) throws WriteLogException {
+        ChunkCodec codec = new ChunkCodec();
+        ChunkReader reader = attachReader(remote, keys, cache);
         this.remote = remote;
         this.lease = lease;
         if (head.shippedLsn(walId) > 0) {

@@ -68,6 +68,29 @@ final class MountCommand implements Callable<Integer> {
             description = "Most unshipped data the write-log holds; at the cap writers wait, then get ENOSPC. Default: 4G.")
     Long walCap;
 
+    @Option(names = "--memory-cache", paramLabel = "SIZE", converter = Sizes.class,
+            description = "Memory for decoded chunks read from S3. Default: 256M (at least 16M).")
+    Long memoryCache;
+
+    @Option(names = "--disk-cache", paramLabel = "SIZE", converter = Sizes.class,
+            description = "Disk for chunks read from S3 (checksummed, survives restarts; 0 = off). Default: 10G; off for --read-only "
+                    + "unless --disk-cache-dir is given.")
+    Long diskCache;
+
+    @Option(names = "--disk-cache-min-free", paramLabel = "RATIO",
+            description = "Keep at least this share of the disk cache's filesystem free (0..0.9). Default: 0.10.")
+    Double diskCacheMinFree;
+
+    @Option(names = "--disk-cache-dir", paramLabel = "DIR", description = "Where the disk cache lives. Default: CACHE-DIR/cache.")
+    Path diskCacheDir;
+
+    @Option(names = "--read-ahead", paramLabel = "SIZE", converter = Sizes.class,
+            description = "Read-ahead window of a sequential reader, per file and in total (at most half the memory cache; 0 = off). Default: 128M.")
+    Long readAhead;
+
+    @Option(names = "--get-parallelism", paramLabel = "N", description = "Parallel GETs for read-ahead (1..256). Default: 16.")
+    Integer getParallelism;
+
     @Option(names = "--durability", paramLabel = "MODE", description = "local (fsync = forced to the local write-log; default) "
             + "or remote (fsync also waits until the data is committed in S3).")
     String durability = "local";
@@ -116,7 +139,8 @@ final class MountCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
-        // Before anything is opened or started: a bad mount point fails fast and leaves nothing behind.
+        // Before anything is opened or started: bad options and a bad mount point fail fast and leave nothing behind.
+        cache = cacheConfig();
         FuseMount.prepareMountPoint(mountPoint);
         if (!foreground) {
             return Background.start(mountPoint);
@@ -241,7 +265,7 @@ final class MountCommand implements Callable<Integer> {
 
     private FsConfig fsConfig(Path state) throws CliException {
         try {
-            FsConfig config = FsConfig.defaults(state);
+            FsConfig config = FsConfig.defaults(state).withCache(cache);
             if (capacity != null) {
                 config = config.withCapacityBytes(capacity);
             }
@@ -261,6 +285,42 @@ final class MountCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new CliException("cannot create --wal-dir " + walDir + ": " + e.getMessage());
         }
+    }
+
+    private org.pacsfs.cache.CacheConfig cache;
+
+    /** The chunk cache options, validated by CacheConfig; its messages are given the option's name. */
+    private org.pacsfs.cache.CacheConfig cacheConfig() throws CliException {
+        try {
+            return buildCacheConfig();
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage().replace("cache memoryBytes", "--memory-cache").replace("cache diskBytes", "--disk-cache")
+                    .replace("cache diskMinFreeRatio", "--disk-cache-min-free").replace("cache readAheadMaxBytesTotal", "--read-ahead")
+                    .replace("cache readAheadMaxBytesPerFile", "--read-ahead").replace("cache getParallelism", "--get-parallelism")
+                    .replace("memoryBytes / 2", "half of --memory-cache");
+            throw new CliException(m);
+        } catch (IOException e) {
+            throw new CliException("cannot create --disk-cache-dir " + diskCacheDir + ": " + e.getMessage());
+        }
+    }
+
+    private org.pacsfs.cache.CacheConfig buildCacheConfig() throws IOException {
+        org.pacsfs.cache.CacheConfig c = org.pacsfs.cache.CacheConfig.defaults();
+        if (memoryCache != null) {
+            c = c.withMemoryBytes(memoryCache);
+        }
+        long disk = diskCache != null ? diskCache : (readOnly && diskCacheDir == null ? 0 : c.diskBytes());
+        c = c.withDisk(disk, diskCacheMinFree != null ? diskCacheMinFree : c.diskMinFreeRatio());
+        if (diskCacheDir != null) {
+            c = c.withDirectory(Directories.createPrivate(diskCacheDir.toAbsolutePath()));
+        }
+        if (readAhead != null) {
+            c = c.withReadAhead(readAhead, readAhead);
+        }
+        if (getParallelism != null) {
+            c = c.withGetParallelism(getParallelism);
+        }
+        return c;
     }
 
     private static java.util.function.UnaryOperator<org.pacsfs.wal.WriteLogConfig> chain(
