@@ -220,7 +220,19 @@ public final class ConfigFile {
                 appendOption(key, e.getValue(), where, arguments, problems);
             }
         }
-        return new Parsed(List.copyOf(arguments), List.copyOf(problems));
+        return new Parsed(List.copyOf(arguments), byLine(problems));
+    }
+
+    /** Problems in file order; those of the whole file (a missing key) last. */
+    private static List<String> byLine(List<String> problems) {
+        List<String> sorted = new ArrayList<>(problems);
+        sorted.sort(java.util.Comparator.comparingInt(ConfigFile::lineNumber));
+        return List.copyOf(sorted);
+    }
+
+    private static int lineNumber(String problem) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^line (\\d+):").matcher(problem);
+        return m.find() ? Integer.parseInt(m.group(1)) : Integer.MAX_VALUE;
     }
 
     private static void appendFuseOptions(String value, String where, List<String> arguments, List<String> problems) {
