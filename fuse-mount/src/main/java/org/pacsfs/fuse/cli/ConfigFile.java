@@ -89,8 +89,8 @@ public final class ConfigFile {
      * {@code --no-allow-other} ({@code _} in a name means {@code -}: {@code allow_other} is {@code --allow-other});
      * mount(8)-only options ({@code defaults}, {@code noauto}, {@code _netdev}, {@code x-*}, {@code comment=}, ...)
      * are dropped; any other option is a FUSE option ({@code uid=}, {@code umask=}, {@code nosuid}, ...), passed with
-     * {@code -o}. A name with a dash that is no pacsfs option is a typo and refused, unless {@code sloppy}
-     * ({@code mount -s}) where it is dropped.
+     * {@code -o}. A name with a dash that is no pacsfs option, or one within two letters of a pacsfs option
+     * ({@code cache_dri}), is a typo and refused, unless {@code sloppy} ({@code mount -s}) where it is dropped.
      */
     public static List<String> mountArguments(String source, String mountPoint, String options, boolean sloppy)
             throws ConfigException {
@@ -116,7 +116,7 @@ public final class ConfigFile {
             } else if (NOT_IN_FILE.contains(key) || key.equals(SOURCE) || key.equals(MOUNTPOINT) || key.equals(FUSE_OPTIONS)) {
                 problems.add("option '" + o + "' cannot be used in fstab or mount -o (the source and mount point are the first two "
                         + "fields; FUSE options are written directly; mount.pacsfs always mounts in the background)");
-            } else if (name.contains("-")) {
+            } else if (name.contains("-") || !suggestion(key).isEmpty()) {
                 if (!sloppy) {
                     problems.add("unknown option '" + o + "'" + suggestion(key) + "; pacsfs options: " + String.join(", ", optionKeys()));
                 }

@@ -128,6 +128,16 @@ class ConfigFileTest {
     }
 
     @Test
+    void libfuseOptionsPassThrough() throws Exception {
+        String fuse = "uid=1,gid=2,umask=027,default_permissions,allow_root,max_read=131072,use_ino,readdir_ino,direct_io,"
+                + "kernel_cache,auto_cache,entry_timeout=1,negative_timeout=1,attr_timeout=1,ac_attr_timeout=1,intr,hard_remove,"
+                + "fsname=x,subtype=y,nonempty,nosuid,nodev,noexec,sync,dirsync,noatime";
+        assertThat(ConfigFile.mountArguments("s3://b", "/m", fuse, false)).containsExactly("s3://b", "/m", "-o", fuse);
+        assertThatThrownBy(() -> ConfigFile.mountArguments("s3://b", "/m", "cache_dri=/x", false))
+                .hasMessageStartingWith("unknown option 'cache_dri=/x' (did you mean 'cache-dir'?)");
+    }
+
+    @Test
     void shellQuotingOnlyWhereNeeded() {
         assertThat(ConfigCommand.quote("/var/lib/pacsfs/a")).isEqualTo("/var/lib/pacsfs/a");
         assertThat(ConfigCommand.quote("/mnt/a b")).isEqualTo("'/mnt/a b'");
