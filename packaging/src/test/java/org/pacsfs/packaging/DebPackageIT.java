@@ -45,6 +45,9 @@ class DebPackageIT {
             assertThat(Sh.ok(work, "grep -c 'TimeoutStopSec=420' /lib/systemd/system/pacsfs@.service")).isEqualTo("1\n");
             assertThat(Sh.ok(work, "pacsfs config check /usr/share/doc/pacsfs/examples/pacsfs.conf.example"))
                     .endsWith(": ok\n");
+            // The units as systemd reads them: unknown keys, missing executables (systemd package; in CI's image too).
+            Sh.ok(work, "cp /lib/systemd/system/pacsfs@.service 'pacsfs@archive.service' && cp /usr/share/doc/pacsfs/examples/mnt-pacs.mount .");
+            assertThat(Sh.ok(work, "systemd-analyze verify 'pacsfs@archive.service' mnt-pacs.mount 2>&1")).isEmpty();
 
             // mount -t pacsfs: mount(8) runs /sbin/mount.pacsfs, which returns once mounted.
             Sh.ok(work, env, "mount -t pacsfs " + source + " " + Sh.q(mnt) + " -o _netdev,create,endpoint=" + bucket.endpoint()

@@ -101,7 +101,7 @@ class LauncherIT {
     }
 
     @Test
-    void mountsWithTheEmbeddedS3ServerOfTheDistribution() throws Exception {
+    void mountsWithTheEmbeddedS3ServerOfTheDistributionAlsoFromAConfigFile() throws Exception {
         Path mnt = Files.createDirectories(work.resolve("mnt"));
         Map<String, String> env = Map.of("HOME", work.toString());
         String mount = pacsfs + " mount --embedded-s3 " + Sh.q(work.resolve("s3")) + " --cache-dir " + Sh.q(work.resolve("cache"))
@@ -110,7 +110,12 @@ class LauncherIT {
             Sh.ok(work, env, mount);
             Sh.ok(mnt, "echo hello > a.txt && cat a.txt");
             Sh.ok(work, env, pacsfs + " unmount " + Sh.q(mnt));
-            Sh.ok(work, env, mount);
+            // Again as pacsfs@.service starts it: options from a configuration file; started once mounted.
+            Path conf = work.resolve("embedded.conf");
+            Files.writeString(conf, "# as in /etc/pacsfs/NAME.conf\nembedded-s3 = " + work.resolve("s3") + "\nmountpoint = " + mnt
+                    + "\ncache-dir = " + work.resolve("cache") + "\n");
+            Sh.ok(work, env, Sh.q(home.resolve("libexec/mount-config")) + " " + Sh.q(conf));
+            Sh.ok(work, "timeout 60 " + Sh.q(home.resolve("libexec/wait-mounted")) + " " + Sh.q(conf));
             assertThat(Sh.ok(mnt, "cat a.txt")).isEqualTo("hello\n");
             Sh.ok(work, env, pacsfs + " unmount " + Sh.q(mnt));
         } finally {
