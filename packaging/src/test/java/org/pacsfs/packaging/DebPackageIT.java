@@ -3,8 +3,11 @@ package org.pacsfs.packaging;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -30,6 +33,14 @@ class DebPackageIT {
     void installMountWriteReadUnmountRemove(S3TestBucket bucket) throws Exception {
         Path work = Build.freshDirectory("deb it");
         assumeTrue(Sh.ok(work, "id -u").trim().equals("0"), "installing a .deb needs root (CI runs as root)");
+        // One installation per machine: builds of other checkouts on the same machine wait here for their turn.
+        try (FileChannel lock = FileChannel.open(Path.of("/tmp/pacsfs-deb-it.lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock held = lock.lock()) {
+            installMountWriteReadUnmountRemove(bucket, work);
+        }
+    }
+
+    private void installMountWriteReadUnmountRemove(S3TestBucket bucket, Path work) throws Exception {
         Sh.Result before = Sh.run(work, "dpkg-query -W -f='${Status}' pacsfs");
         assertThat(before.output()).as("pacsfs is already installed on this machine; this test installs and removes it")
                 .doesNotContain("installed");

@@ -80,6 +80,17 @@ class LauncherIT {
     }
 
     @Test
+    void theJdkDirectoryIsSearchedWhenJavaHomeAndPathHaveNoGoodJava() throws Exception {
+        Path jvms = Files.createDirectories(work.resolve("jvms"));
+        Files.createSymbolicLink(jvms.resolve("zz-old-11"), work.resolve("stubs/jdk11"));
+        Files.createSymbolicLink(jvms.resolve("aa-this-jdk"), Path.of(System.getProperty("java.home")));
+        Sh.Result r = launcher(Map.of("PATH", work.resolve("stubs/jdk8/bin") + ":/usr/bin:/bin", "JAVA_HOME",
+                work.resolve("stubs/jre17").toString(), "PACSFS_JVM_DIR", jvms.toString()), "--version");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).startsWith("pacsfs ");
+    }
+
+    @Test
     void anOldJavaHomeIsPassedOverForAGoodJdk() throws Exception {
         Sh.Result r = launcher(Map.of("JAVA_HOME", work.resolve("stubs/jdk11").toString()), "--version");
         assertThat(r.exitCode()).as(r.output()).isZero();
