@@ -37,7 +37,7 @@ public final class ConfigFile {
     static final String FUSE_OPTIONS = "fuse-options";
 
     /** Chosen by how pacsfs is started (systemd, mount(8)), not by the filesystem's configuration. */
-    private static final Set<String> NOT_IN_FILE = Set.of("foreground");
+    private static final Set<String> NOT_IN_FILE = Set.of("foreground", "config");
 
     /** Options of mount(8) and of systemd that mean nothing to the filesystem. */
     private static final Set<String> MOUNT_ONLY = Set.of("defaults", "auto", "noauto", "nofail", "rw", "user", "nouser",
@@ -76,6 +76,50 @@ public final class ConfigFile {
             throw new ConfigException(p.problems);
         }
         return p.arguments;
+    }
+
+    /**
+     * {@code pacsfs mount ... --config FILE ...} with {@code --config FILE} (or {@code --config=FILE}) replaced by the
+     * file's arguments, in place; any other command line unchanged. For {@code Main.run}, so that the mount (and the
+     * background child it starts, which re-runs these arguments) sees one plain command line.
+     *
+     * @throws ConfigException naming the file's problems, or a {@code --config} without a file
+     */
+    public static String[] expand(String... args) throws IOException, ConfigException {
+        if (args.length == 0 || !args[0].equals("mount")) {
+            return args;
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--")) {
+                out.addAll(List.of(args).subList(i, args.length));
+                break;
+            }
+            String file = a.startsWith("--config=") ? a.substring("--config=".length()) : null;
+            if (a.equals("--config")) {
+                if (i + 1 == args.length) {
+                    throw new ConfigException(List.of("--config needs a FILE"));
+                }
+                file = args[++i];
+            }
+            if (file == null) {
+                out.add(a);
+            } else {
+                out.addAll(argumentsOf(file));
+            }
+        }
+        return out.toArray(String[]::new);
+    }
+
+    private static List<String> argumentsOf(String file) throws IOException, ConfigException {
+        try {
+            return arguments(Path.of(file));
+        } catch (ConfigException e) {
+            throw new ConfigException(e.problems().stream().map(p -> file + ": " + p).toList());
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException(List.of("--config " + file + ": no such file"));
+        }
     }
 
     /** The problems of configuration file {@code file}, each starting with its line; empty when it is usable. */

@@ -138,6 +138,24 @@ class ConfigFileTest {
     }
 
     @Test
+    void expandReplacesConfigOfAMountCommandInPlace() throws Exception {
+        Path f = file("source = s3://b/p", "mountpoint = /mnt/x", "cache-dir = /c");
+        assertThat(ConfigFile.expand("mount", "--config", f.toString(), "--foreground"))
+                .containsExactly("mount", "s3://b/p", "/mnt/x", "--cache-dir", "/c", "--foreground");
+        assertThat(ConfigFile.expand("mount", "--debug", "--config=" + f))
+                .containsExactly("mount", "--debug", "s3://b/p", "/mnt/x", "--cache-dir", "/c");
+        assertThat(ConfigFile.expand("ls", "--config", "x")).containsExactly("ls", "--config", "x");
+        assertThat(ConfigFile.expand("mount", "--", "--config", "x")).containsExactly("mount", "--", "--config", "x");
+        assertThatThrownBy(() -> ConfigFile.expand("mount", "--config"))
+                .isInstanceOf(ConfigFile.ConfigException.class).hasMessage("--config needs a FILE");
+        assertThatThrownBy(() -> ConfigFile.expand("mount", "--config", dir.resolve("none").toString()))
+                .hasMessage("--config " + dir.resolve("none") + ": no such file");
+        Path bad = Files.write(dir.resolve("bad.conf"), List.of("source = s3://b", "mountpoint = /m", "wal-cap = x"));
+        assertThatThrownBy(() -> ConfigFile.expand("mount", "--config", bad.toString()))
+                .hasMessageStartingWith(bad + ": line 3: wal-cap: Invalid value");
+    }
+
+    @Test
     void shellQuotingOnlyWhereNeeded() {
         assertThat(ConfigCommand.quote("/var/lib/pacsfs/a")).isEqualTo("/var/lib/pacsfs/a");
         assertThat(ConfigCommand.quote("/mnt/a b")).isEqualTo("'/mnt/a b'");
