@@ -21,7 +21,7 @@ import org.pacsfs.testing.WithS3Proxy;
  * The .deb as an administrator uses it, on this machine (root, as CI is): apt-get install ./pacsfs_*.deb,
  * {@code mount -t pacsfs} against a real S3 server (S3Proxy), write and read, {@code umount}, an /etc/fstab-style line
  * (through {@code mount -T FILE}, so the machine's fstab is not touched) mounting the same filesystem read-only from an
- * empty cache directory, then apt-get purge. Leaves nothing installed or mounted.
+ * empty cache directory, then apt-get purge (refused while mounted). Leaves nothing installed or mounted.
  */
 @WithS3Proxy
 @Timeout(300)
@@ -67,6 +67,11 @@ class DebPackageIT {
             assertThat(Sh.ok(work, "stat -c %a " + Sh.q(work.resolve("cache1")))).isEqualTo("700\n");
             Sh.ok(mnt, "mkdir study && head -c 3000000 /dev/urandom > study/IM1.dcm && echo hello > study/a.txt && sync");
             String sums = Sh.ok(mnt, "sha256sum study/IM1.dcm study/a.txt");
+            // Removing the package under a running mount is refused (the mount loads classes from its jars).
+            Sh.Result refused = Sh.run(work, APT + "remove pacsfs");
+            assertThat(refused.exitCode()).as(refused.output()).isNotZero();
+            assertThat(refused.output()).contains("pacsfs is running:", "pacsfs mount " + source + " " + mnt, "Unmount first");
+            assertThat(Sh.ok(work, "dpkg-query -W -f='${Status}' pacsfs")).isEqualTo("install ok installed");
             long pid = mountPid(work, mnt);
             // umount (as at shutdown): the kernel mount goes at once; the process ships the write-log, then exits.
             Sh.ok(work, "umount " + Sh.q(mnt));
