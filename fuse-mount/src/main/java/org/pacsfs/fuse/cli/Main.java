@@ -19,6 +19,13 @@ public final class Main {
 
     /** Runs the command line; returns the exit status (0 ok, 1 failure, 2 usage error). */
     public static int run(String... args) {
+        try {
+            // pacsfs mount --config FILE: the file's source, mount point and options replace the option.
+            args = ConfigFile.expand(args);
+        } catch (java.io.IOException | ConfigFile.ConfigException e) {
+            System.err.println("pacsfs: " + e.getMessage());
+            return 2;
+        }
         arguments = List.of(args);
         CommandLine cli = new CommandLine(new Main());
         cli.setCaseInsensitiveEnumValuesAllowed(true);

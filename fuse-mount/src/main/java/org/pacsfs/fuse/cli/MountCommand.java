@@ -46,6 +46,10 @@ final class MountCommand implements Callable<Integer> {
     @Mixin
     BucketOptions bucket;
 
+    @Option(names = "--config", paramLabel = "FILE", description = "Take the source, mount point and options from FILE "
+            + "(key = value lines; check it with: pacsfs config check FILE).")
+    Path config;
+
     @Option(names = "--create", description = "Create the filesystem if the bucket/prefix holds none (first mount only).")
     boolean create;
 
