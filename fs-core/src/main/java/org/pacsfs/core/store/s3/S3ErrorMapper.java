@@ -111,6 +111,11 @@ public final class S3ErrorMapper {
         if (cause != null) {
             return transientFailure(where + ": I/O error (" + cause + ")", e);
         }
+        if (causeOfClassNamed(e, "XMLStreamException") != null || causeOfClassNamed(e, "SAXParseException") != null
+                || String.valueOf(e.getMessage()).contains("Could not parse XML response")) {
+            // A response body cut off or damaged on the way (a proxy or a connection dropped mid-body): retry.
+            return transientFailure(where + ": the response could not be read (" + firstLine(e.getMessage()) + ")", e);
+        }
         return permanent(Reason.CONFIGURATION, where + ": the request could not be made (" + firstLine(e.getMessage())
                 + ")", 0, null, null, e);
     }

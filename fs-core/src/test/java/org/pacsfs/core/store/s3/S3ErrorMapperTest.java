@@ -76,6 +76,18 @@ class S3ErrorMapperTest {
     }
 
     @Test
+    void aResponseBodyCutOffMidXmlIsTransient() {
+        // What the SDK reports when a LIST response is truncated on the way (seen through S3FaultsIT's proxy).
+        var failure = SdkClientException.builder().message("Could not parse XML response.")
+                .cause(new javax.xml.stream.XMLStreamException("ParseError at [row,col]:[1,80]")).build();
+
+        ObjectStoreException e = mapper.map("LIST", "checkpoints/", failure);
+
+        assertThat(e).isInstanceOf(ObjectStoreException.Transient.class);
+        assertThat(e.getMessage()).contains("the response could not be read");
+    }
+
+    @Test
     void aClientFailureWithoutIoCauseIsAConfigurationProblem() {
         var failure = SdkClientException.create("Unable to load credentials from any of the providers in the chain");
 
