@@ -151,6 +151,14 @@ final class DiskTier implements AutoCloseable {
         if (size > maxBytes || index.asMap().containsKey(key) || !makeRoom(size)) {
             return;
         }
+        try {
+            writeBlock(key, stored, crc, size);
+        } finally {
+            reserved.addAndGet(-size);
+        }
+    }
+
+    private void writeBlock(ChunkKey key, ByteBuffer stored, OptionalInt crc, long size) {
         Path target = path(key);
         // unique per thread: the same chunk may be written twice at once (evicted from memory and fetched again)
         Path tmp = target.resolveSibling(target.getFileName() + "." + Thread.currentThread().getId() + TMP);
@@ -203,20 +211,25 @@ final class DiskTier implements AutoCloseable {
      */
     private synchronized boolean makeRoom(long size) { // one shrink at a time: each lowers and restores the maximum
         long reserve = (long) Math.ceil(minFreeRatio * space.totalBytes());
-        long deficit = size + reserve - space.usableBytes();
-        if (deficit <= 0) {
-            return true;
+        // Blocks that passed this check but are not written yet (the other writer thread) do not show in the free
+        // space yet: count them, or two writers could both take the last room and go below the reserve.
+        long deficit = size + reserve + reserved.get() - space.usableBytes();
+        if (deficit > 0) {
+            var eviction = index.policy().eviction().orElseThrow();
+            eviction.setMaximum(Math.max(0, bytes() - deficit));
+            index.cleanUp();
+            eviction.setMaximum(maxBytes);
+            if (size + reserve + reserved.get() - space.usableBytes() > 0) {
+                skippedForSpace.increment();
+                return false;
+            }
         }
-        var eviction = index.policy().eviction().orElseThrow();
-        eviction.setMaximum(Math.max(0, bytes() - deficit));
-        index.cleanUp();
-        eviction.setMaximum(maxBytes);
-        if (size + reserve - space.usableBytes() > 0) {
-            skippedForSpace.increment();
-            return false;
-        }
+        reserved.addAndGet(size);
         return true;
     }
+
+    /** Bytes of blocks admitted by {@link #makeRoom} and not yet written (or given up). */
+    private final java.util.concurrent.atomic.AtomicLong reserved = new java.util.concurrent.atomic.AtomicLong();
 
     /** Bytes of all blocks in the index (header included). */
     long bytes() {
