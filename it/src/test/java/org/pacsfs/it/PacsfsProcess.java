@@ -84,6 +84,11 @@ final class PacsfsProcess {
         List<String> args = new ArrayList<>(List.of("mount", "s3://" + bucket.name(), mountPoint.toString(),
                 "--cache-dir", cacheDir.toString(), "--foreground"));
         args.addAll(List.of(extra));
+        if (!args.contains("--expected-files")) {
+            // A small index: the default (2 million files) takes 1.8 GB of disk per cache directory, and the suite mounts
+            // a few dozen of them.
+            args.addAll(List.of("--expected-files", "20000"));
+        }
         if (!args.contains("--endpoint")) {
             args.addAll(List.of("--endpoint", bucket.endpoint().toString()));
         }

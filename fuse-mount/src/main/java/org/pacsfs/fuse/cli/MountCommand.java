@@ -95,6 +95,10 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--get-parallelism", paramLabel = "N", description = "Parallel GETs for read-ahead (1..256). Default: 16.")
     Integer getParallelism;
 
+    @Option(names = "--expected-files", paramLabel = "N", description = "Files the local index is sized for up front (it grows "
+            + "beyond, up to 1000 x N, at most 100 million). Its files take about 900 bytes per expected file on disk. Default: 2000000.")
+    Long expectedFiles;
+
     @Option(names = "--durability", paramLabel = "MODE", description = "local (fsync = forced to the local write-log; default) "
             + "or remote (fsync also waits until the data is committed in S3).")
     String durability = "local";
@@ -270,6 +274,9 @@ final class MountCommand implements Callable<Integer> {
     private FsConfig fsConfig(Path state) throws CliException {
         try {
             FsConfig config = FsConfig.defaults(state).withCache(cache);
+            if (expectedFiles != null) {
+                config = config.withIndexSize(expectedFiles, Math.max(expectedFiles, Math.min(FsConfig.DEFAULT_MAX_FILES, 1000L * expectedFiles)));
+            }
             if (capacity != null) {
                 config = config.withCapacityBytes(capacity);
             }
@@ -285,7 +292,7 @@ final class MountCommand implements Callable<Integer> {
             config.walTuning().apply(org.pacsfs.wal.WriteLogConfig.defaults(state.resolve("wal")));
             return config;
         } catch (IllegalArgumentException e) {
-            throw new CliException("invalid option: " + e.getMessage());
+            throw new CliException("invalid option: " + e.getMessage().replace("index expectedFiles", "--expected-files"));
         } catch (IOException e) {
             throw new CliException("cannot create --wal-dir " + walDir + ": " + e.getMessage());
         }
