@@ -50,7 +50,7 @@ class S3FaultsIT {
                     written.put(name, data);
                 }
                 CliErrorsIT.awaitShipped(mnt, Duration.ofMinutes(5));
-                assertThat(proxy.injectedTotal()).as("faults were injected").isGreaterThan(10);
+                assertThat(proxy.injectedTotal()).as("faults were injected (10%% of the writer's requests; at least 3 even in an unlucky run)").isGreaterThanOrEqualTo(3);
                 assertThat(mount.log()).contains("retrying");
                 mount.unmount();
             }
