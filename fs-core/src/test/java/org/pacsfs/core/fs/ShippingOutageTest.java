@@ -141,7 +141,7 @@ class ShippingOutageTest {
     void anOutageLongerThanTheLeaseIsInvisibleToTheApplicationAndShippingCatchesUpAfterIt() throws Exception {
         InMemoryObjectStore backing = new InMemoryObjectStore();
         FaultInjectingObjectStore s3 = FaultInjectingObjectStore.builder(backing).build();
-        Duration outage = Duration.ofSeconds(3);
+        Duration outage = Duration.ofSeconds(6);
         LocalFileSystem a = LocalFileSystem.open(cfg(machineA), remote(s3, "machine-a"));
         Writer writer;
         long outageEnded;
