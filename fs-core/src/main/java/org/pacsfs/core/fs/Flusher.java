@@ -115,23 +115,11 @@ final class Flusher implements AutoCloseable {
         this.checkpointer = checkpointer;
         this.headSeq = head.seq();
         this.headSha = head.sha256();
-        this.uploads = Executors.newFixedThreadPool(config.uploadParallelism(), r -> {
-            Thread t = new Thread(r, "pacsfs-upload");
-            t.setDaemon(true);
-            return t;
-        });
-        this.releaser = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "pacsfs-wal-release");
-            t.setDaemon(true);
-            return t;
-        });
-        this.checkpointWriter = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "pacsfs-checkpoint");
-            t.setDaemon(true);
-            return t;
-        });
-        this.thread = new Thread(this::run, "pacsfs-flusher");
-        this.thread.setDaemon(true);
+        int nice = config.effectiveBackgroundNice();
+        this.uploads = Executors.newFixedThreadPool(config.uploadParallelism(), BackgroundPriority.daemonThreads("pacsfs-upload", nice));
+        this.releaser = Executors.newSingleThreadExecutor(BackgroundPriority.daemonThreads("pacsfs-wal-release", nice));
+        this.checkpointWriter = Executors.newSingleThreadExecutor(BackgroundPriority.daemonThreads("pacsfs-checkpoint", nice));
+        this.thread = BackgroundPriority.daemonThreads("pacsfs-flusher", nice).newThread(this::run);
     }
 
     void start() {

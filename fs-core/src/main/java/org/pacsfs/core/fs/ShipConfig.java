@@ -27,10 +27,16 @@ import java.util.Objects;
  *                           whether or not writes go on (it is written when the segment ending at the captured
  *                           position commits), and at every clean unmount. Default 10 min; 0 .. 1 day.
  * @param maxIncrementals    incremental checkpoints before they are merged into a full one. Default 16; 1 .. 1000.
+ * @param backgroundNice     the nice value the shipping threads run at in LOCAL durability, so that the application's
+ *                           requests win the CPU under contention ({@link BackgroundPriority}). Default
+ *                           {@value #DEFAULT_BACKGROUND_NICE}; range 0 (normal priority) .. 19.
  */
 public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, Duration flushDelay, long maxSegmentBytes,
                          int uploadParallelism, Duration initialBackoff, Duration maxBackoff, Durability durability,
-                         Duration drainTimeout, Duration checkpointInterval, int maxIncrementals) {
+                         Duration drainTimeout, Duration checkpointInterval, int maxIncrementals, int backgroundNice) {
+
+    /** Default of {@link #backgroundNice()}. */
+    public static final int DEFAULT_BACKGROUND_NICE = 10;
 
     /** What fsync waits for. */
     public enum Durability { LOCAL, REMOTE }
@@ -53,6 +59,15 @@ public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, 
         range("initialBackoff (ms)", initialBackoff.toMillis(), 1, 60_000);
         range("maxBackoff (ms)", maxBackoff.toMillis(), initialBackoff.toMillis(), Duration.ofMinutes(10).toMillis());
         range("drainTimeout (ms)", drainTimeout.toMillis(), 0, Duration.ofDays(1).toMillis());
+        range("backgroundNice", backgroundNice, 0, 19);
+    }
+
+    /** All but the background priority, which takes its default. */
+    public ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, Duration flushDelay, long maxSegmentBytes,
+                      int uploadParallelism, Duration initialBackoff, Duration maxBackoff, Durability durability,
+                      Duration drainTimeout, Duration checkpointInterval, int maxIncrementals) {
+        this(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff,
+                maxBackoff, durability, drainTimeout, checkpointInterval, maxIncrementals, DEFAULT_BACKGROUND_NICE);
     }
 
     /** All but the checkpoint settings, which take their defaults. */
@@ -70,32 +85,41 @@ public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, 
     }
 
     public ShipConfig withFlushDelay(Duration v) {
-        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, v, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout, checkpointInterval, maxIncrementals);
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, v, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout, checkpointInterval, maxIncrementals, backgroundNice);
     }
 
     public ShipConfig withBackoff(Duration initial, Duration max) {
-        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initial, max, durability, drainTimeout, checkpointInterval, maxIncrementals);
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initial, max, durability, drainTimeout, checkpointInterval, maxIncrementals, backgroundNice);
     }
 
     public ShipConfig withDurability(Durability v) {
-        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, v, drainTimeout, checkpointInterval, maxIncrementals);
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, v, drainTimeout, checkpointInterval, maxIncrementals, backgroundNice);
     }
 
     public ShipConfig withDrainTimeout(Duration v) {
-        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, v, checkpointInterval, maxIncrementals);
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, v, checkpointInterval, maxIncrementals, backgroundNice);
     }
 
     public ShipConfig withCheckpoints(Duration interval, int incrementals) {
-        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout, interval, incrementals);
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout, interval, incrementals, backgroundNice);
     }
 
     public ShipConfig withBatchBytes(long v) {
-        return new ShipConfig(maxChunkBytes, minChunkBytes, v, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout, checkpointInterval, maxIncrementals);
+        return new ShipConfig(maxChunkBytes, minChunkBytes, v, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout, checkpointInterval, maxIncrementals, backgroundNice);
     }
 
     private static void range(String name, long v, long min, long max) {
         if (v < min || v > max) {
             throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", was " + v);
         }
+    }
+
+    public ShipConfig withBackgroundNice(int v) {
+        return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout, checkpointInterval, maxIncrementals, v);
+    }
+
+    /** The nice value for shipping threads: {@link #backgroundNice()} in LOCAL durability, 0 (unchanged) in REMOTE. */
+    int effectiveBackgroundNice() {
+        return durability == Durability.LOCAL ? backgroundNice : 0;
     }
 }

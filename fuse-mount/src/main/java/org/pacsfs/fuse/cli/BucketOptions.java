@@ -53,6 +53,9 @@ final class BucketOptions {
             + "and use its bucket '" + EMBEDDED_BUCKET + "' (no cloud account needed). Stopped with the command.")
     Path embeddedS3;
 
+    /** Nice value of the embedded S3 server (set by {@code mount} from --background-nice; 0 for ls/cat). */
+    int embeddedNice;
+
     /** A connection to the bucket; closing it closes the client and stops an embedded server. */
     record Connection(ObjectStore store, S3Location location, S3ProxyProcess embedded) implements AutoCloseable {
         @Override
@@ -129,7 +132,8 @@ final class BucketOptions {
         try {
             Path data = embeddedS3.toAbsolutePath();
             Files.createDirectories(data);
-            server = S3ProxyProcess.builder(jar).dataDirectory(data).startupTimeout(Duration.ofSeconds(60)).detached().start();
+            server = S3ProxyProcess.builder(jar).dataDirectory(data).startupTimeout(Duration.ofSeconds(60)).detached()
+                    .nice(embeddedNice).start();
             if (!Files.isDirectory(data.resolve(EMBEDDED_BUCKET))) {
                 server.createBucket(EMBEDDED_BUCKET);
             }

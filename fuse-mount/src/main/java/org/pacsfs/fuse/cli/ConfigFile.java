@@ -330,6 +330,11 @@ public final class ConfigFile {
                     return "'" + value + "' must be >= 0 seconds";
                 }
             }
+            case "background-nice" -> {
+                if (!value.matches("\\d+") || value.length() > 2 || Integer.parseInt(value) > 19) {
+                    return "'" + value + "' is not a nice value; use 0 (normal priority) to 19";
+                }
+            }
             default -> {
             }
         }

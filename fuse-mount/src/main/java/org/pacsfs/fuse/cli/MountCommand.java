@@ -103,6 +103,11 @@ final class MountCommand implements Callable<Integer> {
             + "or remote (fsync also waits until the data is committed in S3).")
     String durability = "local";
 
+    @Option(names = "--background-nice", paramLabel = "N", description = "Nice value (0..19) of the threads that ship to S3 "
+            + "in local durability, so that the application's requests win the CPU on a busy machine; 0 = normal priority. Default: "
+            + ShipConfig.DEFAULT_BACKGROUND_NICE + ".")
+    int backgroundNice = ShipConfig.DEFAULT_BACKGROUND_NICE;
+
     @Option(names = "--capacity", paramLabel = "SIZE", converter = Sizes.class, description = "Size reported by statfs/df. Default: 100T.")
     Long capacity;
 
@@ -140,6 +145,9 @@ final class MountCommand implements Callable<Integer> {
         if (drainTimeoutSeconds < 0) {
             throw new CliException("--drain-timeout must be >= 0 seconds, got " + drainTimeoutSeconds);
         }
+        if (backgroundNice < 0 || backgroundNice > 19) {
+            throw new CliException("--background-nice must be between 0 (normal priority) and 19, got " + backgroundNice);
+        }
         FuseMount.Options fuse;
         try {
             boolean others = allowOther != null ? allowOther : "root".equals(System.getProperty("user.name"));
@@ -153,12 +161,14 @@ final class MountCommand implements Callable<Integer> {
         if (!foreground) {
             return Background.start(mountPoint);
         }
+        bucket.embeddedNice = mode == ShipConfig.Durability.LOCAL ? backgroundNice : 0;
         try (BucketOptions.Connection conn = bucket.connect(location)) {
             checkFilesystem(conn);
             Path state = stateDirectory(conn.location());
             FsConfig config = fsConfig(state);
             Remote remote = Remote.of(conn.store(), "")
-                    .withShip(ShipConfig.defaults().withDurability(mode).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds)))
+                    .withShip(ShipConfig.defaults().withDurability(mode).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
+                            .withBackgroundNice(backgroundNice))
                     .withTakeOver(takeOver);
             LocalFileSystem fs;
             Path readOnlyState = null;

@@ -66,11 +66,11 @@ class ConfigFileTest {
     void eachProblemIsNamedWithItsLineAndWhatIsAccepted() throws Exception {
         Path f = file("source = s3://b", "mountpoint = relative", "cache_dir = /x", "wal-cap = 4X", "durability = fast",
                 "checksums = nope", "foreground = true", "create = yes", "endpoint = https://a", "endpoint = https://b",
-                "drain-timeout = -1", "region =", "just words");
+                "drain-timeout = -1", "region =", "just words", "background-nice = 20");
         List<String> problems = ConfigFile.check(f);
         List<String> expected = List.of(
                 "line 2: mountpoint must be an absolute path, got 'relative'",
-                "line 3: unknown key 'cache_dir' (did you mean 'cache-dir'?); accepted keys: allow-other, ca-bundle, cache-dir,",
+                "line 3: unknown key 'cache_dir' (did you mean 'cache-dir'?); accepted keys: allow-other, background-nice, ca-bundle, cache-dir,",
                 "line 4: wal-cap: Invalid value for option '--wal-cap': '4X' is not a size; use a number of bytes with an "
                         + "optional suffix K, M, G or T (e.g. 512M)",
                 "line 5: durability: 'fast' is not a durability; use local or remote",
@@ -80,7 +80,8 @@ class ConfigFileTest {
                 "line 10: endpoint is already set on line 9",
                 "line 11: drain-timeout: '-1' must be >= 0 seconds",
                 "line 12: region has no value",
-                "line 13: 'just words' is not 'key = value'");
+                "line 13: 'just words' is not 'key = value'",
+                "line 14: background-nice: '20' is not a nice value; use 0 (normal priority) to 19");
         assertThat(problems).hasSameSizeAs(expected);
         for (int i = 0; i < expected.size(); i++) {
             assertThat(problems.get(i)).startsWith(expected.get(i));

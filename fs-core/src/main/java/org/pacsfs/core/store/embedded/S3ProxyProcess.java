@@ -228,6 +228,7 @@ public final class S3ProxyProcess implements AutoCloseable {
         private List<String> jvmArgs = List.of("-Xmx1g");
         private int attempts = 3;
         private boolean detached;
+        private int nice;
 
         private Builder(Path jar) {
             this.jar = Objects.requireNonNull(jar, "jar");
@@ -277,6 +278,18 @@ public final class S3ProxyProcess implements AutoCloseable {
          */
         public Builder detached() {
             this.detached = true;
+            return this;
+        }
+
+        /**
+         * Runs the server at this nice value (0..19, default 0 = unchanged), e.g. so that a server embedded for trying
+         * pacsfs out yields the CPU to the application, as the shipping threads do ({@code --background-nice}).
+         */
+        public Builder nice(int nice) {
+            if (nice < 0 || nice > 19) {
+                throw new IllegalArgumentException("nice must be between 0 and 19, got " + nice);
+            }
+            this.nice = nice;
             return this;
         }
 
@@ -335,6 +348,9 @@ public final class S3ProxyProcess implements AutoCloseable {
         private Process launch(Launch launch, URI endpoint, Path log) {
             Path properties = writeProperties(launch, endpoint);
             var command = new ArrayList<String>();
+            if (nice > 0) {
+                command.addAll(List.of("nice", "-n", Integer.toString(nice)));
+            }
             command.add(javaExecutable.toString());
             command.addAll(jvmArgs);
             command.addAll(List.of("-jar", jar.toAbsolutePath().toString(), "--properties", properties.toString()));
