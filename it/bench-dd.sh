@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 7's speed check: dd bs=1M conv=fdatasync of SIZE_MIB (default 1024) through a pacsfs mount (embedded S3)
 # against the same dd on the local disk of the write-log directory, in the same run; then re-reads: from the page
-# cache, and after dropping caches (echo 3 > /proc/sys/vm/drop_caches, needs root). Needs a build:
+# cache, and after dropping caches (echo 3 > /proc/sys/vm/drop_caches, needs root). MOUNT_OPTS adds mount options
+# (e.g. MOUNT_OPTS="--background-nice 0" to compare shipping at normal priority). Needs a build:
 #   mvn -B -q -pl fuse-mount -am package -DskipTests
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -11,7 +12,8 @@ mnt="$work/mnt"; local_dir="$work/local"; mkdir -p "$mnt" "$local_dir"
 cleanup() { "$root/bin/pacsfs" unmount "$mnt" >/dev/null 2>&1 || fusermount -uz "$mnt" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$root/bin/pacsfs" mount --embedded-s3 "$work/s3" --cache-dir "$work/cache" "$mnt" >/dev/null
+# shellcheck disable=SC2086 # MOUNT_OPTS is a list of options
+"$root/bin/pacsfs" mount --embedded-s3 "$work/s3" --cache-dir "$work/cache" ${MOUNT_OPTS:-} "$mnt" >/dev/null
 
 rate() { # dd's "copied, S s, R" -> MB/s (decimal, as dd prints)
   awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / s / 1e6 }'
