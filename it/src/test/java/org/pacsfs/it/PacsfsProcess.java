@@ -121,6 +121,11 @@ final class PacsfsProcess {
         return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
 
+    /** The {@code pacsfs ARGS} command, not started (bucket: for credentials, may be null). */
+    static ProcessBuilder command(S3TestBucket bucket, String... args) {
+        return builder(bucket, List.of(args));
+    }
+
     private static ProcessBuilder builder(S3TestBucket bucket, List<String> args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

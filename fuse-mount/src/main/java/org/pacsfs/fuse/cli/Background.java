@@ -13,6 +13,10 @@ import org.pacsfs.fuse.MountTable;
  * Background mounts: the JVM cannot fork, so the mount re-runs itself as a child process with {@code --foreground}
  * (same JVM, same options), its output going to a log file, and this process returns once the kernel shows the mount
  * (exit 0) or the child has exited (exit 1, with the child's last line). {@code mount(8)} and fstab expect this.
+ *
+ * <p>Under systemd (an fstab line or a {@code .mount} unit runs {@code mount.pacsfs}), standard output and error are
+ * the journal, and {@code JOURNAL_STREAM} names that stream: then the child keeps them, so the mount's log lands in
+ * the journal under the mount unit ({@code journalctl -u mnt-pacs.mount}) rather than in a file under /tmp.
  */
 final class Background {
 
@@ -30,6 +34,9 @@ final class Background {
         command.add(Main.class.getName());
         command.addAll(Main.arguments());
         command.add("--foreground");
+        if (stderrIsTheJournal(System.getenv("JOURNAL_STREAM"))) {
+            return startLoggingToJournal(command, mountPoint);
+        }
         Path log;
         try {
             Path dir = Directories.createPrivate(Path.of(System.getProperty("java.io.tmpdir"), "pacsfs-" + System.getProperty("user.name")));
@@ -58,6 +65,52 @@ final class Background {
         }
         child.destroy();
         throw new CliException("the mount did not appear within " + STARTUP_TIMEOUT_MS / 1000 + " s; see " + log);
+    }
+
+    private static int startLoggingToJournal(List<String> command, Path mountPoint) throws CliException, InterruptedException {
+        Process child;
+        try {
+            child = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.INHERIT)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        } catch (IOException e) {
+            throw new CliException("cannot start the mount process: " + e.getMessage());
+        }
+        long deadline = System.currentTimeMillis() + STARTUP_TIMEOUT_MS;
+        while (System.currentTimeMillis() < deadline) {
+            if (!child.isAlive()) {
+                throw new CliException("the mount process exited with status " + child.exitValue()
+                        + "; its log is in the journal, above this line");
+            }
+            if (MountTable.isFuseMount(mountPoint) && !MountTable.isStale(mountPoint)) {
+                System.out.println("pacsfs: mounted at " + mountPoint + " (process " + child.pid()
+                        + ", log in the journal); unmount with: pacsfs unmount " + mountPoint);
+                return 0;
+            }
+            Thread.sleep(100);
+        }
+        child.destroy();
+        throw new CliException("the mount did not appear within " + STARTUP_TIMEOUT_MS / 1000 + " s; see the journal");
+    }
+
+    /**
+     * Whether standard error is the journal stream systemd announced: {@code JOURNAL_STREAM} is "DEVICE:INODE" of it
+     * (systemd.exec(5)), and a child process may have inherited the variable with other descriptors, so it is compared
+     * with what descriptor 2 really is.
+     */
+    static boolean stderrIsTheJournal(String journalStream) {
+        if (journalStream == null || !journalStream.matches("\\d+:\\d+")) {
+            return false;
+        }
+        String[] devIno = journalStream.split(":");
+        try {
+            Path fd2 = Path.of("/proc/self/fd/2");
+            long dev = ((Number) Files.getAttribute(fd2, "unix:dev")).longValue();
+            long ino = ((Number) Files.getAttribute(fd2, "unix:ino")).longValue();
+            return Long.parseUnsignedLong(devIno[0]) == dev && Long.parseUnsignedLong(devIno[1]) == ino;
+        } catch (IOException | UnsupportedOperationException | NumberFormatException e) {
+            return false;
+        }
     }
 
     private static String lastLine(Path log) {
