@@ -38,9 +38,10 @@ class BackgroundMountIT {
             assertThat(mount.exitValue()).as(read(journal)).isZero();
             assertThat(MountTable.isFuseMount(mnt)).isTrue();
             Files.writeString(mnt.resolve("a"), "hello");
-            // The mount process (the background child) writes its own log lines into the stream.
+            // The mount process (the background child) writes its own log lines into the stream, each with its
+            // syslog priority first (journald reads it) and no timestamp (journald adds it).
             assertThat(read(journal)).contains("pacsfs: mounted at " + mnt + " (process ").contains("log in the journal")
-                    .contains("LocalFileSystem");
+                    .contains("\n<6>INFO  LocalFileSystem: filesystem in ");
             PacsfsProcess.Result r = PacsfsProcess.run(null, Duration.ofMinutes(3), "unmount", mnt.toString());
             assertThat(r.exitCode()).as(r.output()).isZero();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
