@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.pacsfs.fuse.MountTable;
 
 /**
@@ -34,8 +35,11 @@ final class Background {
         command.add(Main.class.getName());
         command.addAll(Main.arguments());
         command.add("--foreground");
+        ProcessBuilder child = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         if (stderrIsTheJournal(System.getenv("JOURNAL_STREAM"))) {
-            return startLoggingToJournal(command, mountPoint);
+            child.redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT);
+            return awaitMount(child, mountPoint, "in the journal",
+                    () -> "the mount process exited; its log is in the journal, above this line");
         }
         Path log;
         try {
@@ -44,53 +48,33 @@ final class Background {
         } catch (IOException e) {
             throw new CliException("cannot create the log directory for the background mount: " + e.getMessage());
         }
+        child.redirectErrorStream(true).redirectOutput(log.toFile());
+        return awaitMount(child, mountPoint, log.toString(), () -> lastLine(log) + " (log: " + log + ")");
+    }
+
+    /** Starts the child and returns 0 once its mount is there; fails with {@code whyExited} if the child exits first. */
+    private static int awaitMount(ProcessBuilder builder, Path mountPoint, String logWhere, Supplier<String> whyExited)
+            throws CliException, InterruptedException {
         Process child;
         try {
-            child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            child = builder.start();
         } catch (IOException e) {
             throw new CliException("cannot start the mount process: " + e.getMessage());
         }
         long deadline = System.currentTimeMillis() + STARTUP_TIMEOUT_MS;
         while (System.currentTimeMillis() < deadline) {
             if (!child.isAlive()) {
-                throw new CliException(lastLine(log) + " (log: " + log + ")");
+                throw new CliException(whyExited.get());
             }
             if (MountTable.isFuseMount(mountPoint) && !MountTable.isStale(mountPoint)) {
-                System.out.println("pacsfs: mounted at " + mountPoint + " (process " + child.pid() + ", log " + log
+                System.out.println("pacsfs: mounted at " + mountPoint + " (process " + child.pid() + ", log " + logWhere
                         + "); unmount with: pacsfs unmount " + mountPoint);
                 return 0;
             }
             Thread.sleep(100);
         }
         child.destroy();
-        throw new CliException("the mount did not appear within " + STARTUP_TIMEOUT_MS / 1000 + " s; see " + log);
-    }
-
-    private static int startLoggingToJournal(List<String> command, Path mountPoint) throws CliException, InterruptedException {
-        Process child;
-        try {
-            child = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.INHERIT)
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        } catch (IOException e) {
-            throw new CliException("cannot start the mount process: " + e.getMessage());
-        }
-        long deadline = System.currentTimeMillis() + STARTUP_TIMEOUT_MS;
-        while (System.currentTimeMillis() < deadline) {
-            if (!child.isAlive()) {
-                throw new CliException("the mount process exited with status " + child.exitValue()
-                        + "; its log is in the journal, above this line");
-            }
-            if (MountTable.isFuseMount(mountPoint) && !MountTable.isStale(mountPoint)) {
-                System.out.println("pacsfs: mounted at " + mountPoint + " (process " + child.pid()
-                        + ", log in the journal); unmount with: pacsfs unmount " + mountPoint);
-                return 0;
-            }
-            Thread.sleep(100);
-        }
-        child.destroy();
-        throw new CliException("the mount did not appear within " + STARTUP_TIMEOUT_MS / 1000 + " s; see the journal");
+        throw new CliException("the mount did not appear within " + STARTUP_TIMEOUT_MS / 1000 + " s; see the log " + logWhere);
     }
 
     /**
