@@ -15,8 +15,13 @@ public abstract sealed class FsException extends Exception
 
     private final Errno errno;
 
+    /**
+     * Expected outcomes (ENOENT on a lookup, EEXIST, EACCES, ENODATA for the {@code security.capability} the kernel
+     * asks for before every write...) are frequent results, and filling in a stack trace through the FUSE upcall's
+     * deep stack costs more than the lookup itself: only EIO, a fault worth investigating, records where it arose.
+     */
     private FsException(Errno errno, String message, Throwable cause) {
-        super(message, cause);
+        super(message, cause, true, errno == Errno.EIO);
         this.errno = Objects.requireNonNull(errno);
     }
 
