@@ -111,6 +111,7 @@ final class Flusher implements AutoCloseable {
         this.fsId = fsId;
         this.walId = walId;
         this.shippedLsn = head.shippedLsn(walId);
+        this.batchLimit = config.maxSegmentBytes();
         this.writers = new java.util.LinkedHashMap<>(head.writers());
         this.checkpointer = checkpointer;
         this.headSeq = head.seq();
@@ -232,9 +233,13 @@ final class Flusher implements AutoCloseable {
                 pause(idle.nextDelayNanos());
             } catch (OutOfMemoryError e) {
                 // Often a peak (uploads in flight, cached chunks); the data is safe in the write-log, so retry rather
-                // than let the thread die silently. A heap too small for the configured parallelism keeps logging this.
-                LOG.error("shipping batch ran out of memory (heap {} MiB), retrying; give the mount more heap (-Xmx) or "
-                        + "lower the upload parallelism", Runtime.getRuntime().maxMemory() >> 20);
+                // than let the thread die silently, with smaller batches and none prepared ahead, so that a heap too
+                // small for the configured batch size still ships (more slowly) instead of failing the same way forever.
+                ahead = null;
+                batchLimit = Math.max(config.maxChunkBytes(), batchLimit / 2);
+                batchesSinceOom = 0;
+                LOG.error("shipping batch ran out of memory (heap {} MiB), retrying with batches of at most {} MiB; give the "
+                        + "mount more heap (-Xmx)", Runtime.getRuntime().maxMemory() >> 20, batchLimit >> 20);
                 pause(idle.nextDelayNanos());
             } catch (Error e) {
                 failure = "shipping stopped by an internal error: " + e;
@@ -263,6 +268,10 @@ final class Flusher implements AutoCloseable {
 
     /** A planned write: the record's data and where it goes. */
     record Placement(long ino, long offset, int length, long lsn, int dataOffset, ByteBuffer data, int opIndex) {
+        /** The same placement without its bytes: once packed, the record's payload must not stay reachable. */
+        Placement packed() {
+            return new Placement(ino, offset, length, lsn, dataOffset, null, opIndex);
+        }
     }
 
     /** A tail rewrite: file bytes already in small chunks, copied into this batch's chunk of the same file. */
@@ -327,6 +336,15 @@ final class Flusher implements AutoCloseable {
     /** The next batch, prepared while the previous one commits, so that the link to S3 stays busy. */
     private Batch ahead;
 
+    /**
+     * Most file data per batch: {@link ShipConfig#maxSegmentBytes()}, halved after each OutOfMemoryError (down to one
+     * chunk) and doubled back after {@link #BATCHES_BEFORE_GROWING} batches in a row without one. Below the configured
+     * size no batch is prepared ahead. Flusher thread only.
+     */
+    private long batchLimit;
+    private int batchesSinceOom;
+    private static final int BATCHES_BEFORE_GROWING = 16;
+
     private void shipBatch() throws WriteLogException, InterruptedException, FsException {
         String lost = fs.readOnlyReason();
         if (lost != null) {
@@ -338,10 +356,15 @@ final class Flusher implements AutoCloseable {
             return;
         }
         try {
-            if (wal.lastLsn() > b.last() && (urgentUpTo.get() > b.last() || pendingBytes.get() - b.dataBytes() >= config.batchBytes())) {
+            if (batchLimit >= config.maxSegmentBytes() && wal.lastLsn() > b.last()
+                    && (urgentUpTo.get() > b.last() || pendingBytes.get() - b.dataBytes() >= config.batchBytes())) {
                 ahead = prepare(b.last() + 1);
             }
             commit(b);
+            if (batchLimit < config.maxSegmentBytes() && ++batchesSinceOom >= BATCHES_BEFORE_GROWING) {
+                batchLimit = Math.min(config.maxSegmentBytes(), batchLimit * 2);
+                batchesSinceOom = 0;
+            }
             if (capture != null && shippedLsn >= capture.lsn()) {
                 completeCapture();
             }
@@ -362,7 +385,7 @@ final class Flusher implements AutoCloseable {
         long dataBytes = 0;
         long last = from - 1;
         try (RecordCursor cursor = wal.readFrom(from)) {
-            while (last < until && dataBytes < config.maxSegmentBytes() && cursor.next()) {
+            while (last < until && dataBytes < batchLimit && cursor.next()) {
                 WalRecord r = cursor.record();
                 last = r.lsn();
                 ByteBuffer p = r.payload();
@@ -418,10 +441,14 @@ final class Flusher implements AutoCloseable {
                 ByteBuffer body = ByteBuffer.allocate(20).putLong(rw.ino).putLong(rw.offset).putInt(rw.data.remaining());
                 rewriteOps.add(new MetaSegment.Op(MetaSegment.OP_CHUNK_REWRITE, body.array(), spot[0], spot[1]));
             }
-            for (Placement pl : pieces) {
+            for (java.util.ListIterator<Placement> it = pieces.listIterator(); it.hasNext(); ) {
+                Placement pl = it.next();
                 int[] spot = packer.place(pl.data, current);
                 MetaSegment.Op op = ops.get(pl.opIndex);
                 ops.set(pl.opIndex, new MetaSegment.Op(op.type(), op.body(), spot[0], spot[1]));
+                // The bytes are in the chunk now; keeping the record's payload would double the batch's memory (and
+                // with the batch prepared ahead, quadruple it) until the commit.
+                it.set(pl.packed());
             }
             if (current != sharedChunk && current[0] >= 0) {
                 packer.seal(current[0]); // this file's last chunk of the batch: upload it now
@@ -591,6 +618,9 @@ final class Flusher implements AutoCloseable {
                 Throwable cause = e.getCause();
                 if (cause instanceof PermanentFailure p) {
                     throw p;
+                }
+                if (cause instanceof OutOfMemoryError oom) {
+                    throw oom; // handled like one in the flusher thread: smaller batches
                 }
                 throw new IllegalStateException("chunk upload failed: " + cause, cause);
             }
