@@ -41,6 +41,16 @@ class MountOptionsTest {
         }
     }
 
+    @Test
+    void theMetricsPortIsAKeyOfTheConfigurationFileAndAnFstabOption() throws Exception {
+        Path conf = Files.writeString(dir.resolve("a.conf"), "source = s3://b/p\nmountpoint = /mnt/pacs\nmetrics-port = 9187\n");
+        assertThat(ConfigFile.arguments(conf)).containsSequence("--metrics-port", "9187");
+        assertThat(ConfigFile.check(Files.writeString(dir.resolve("bad.conf"),
+                "source = s3://b/p\nmountpoint = /mnt/pacs\nmetrics-port = many\n"))).anySatisfy(p -> assertThat(p).contains("metrics-port"));
+        assertThat(ConfigFile.mountArguments("s3://b/p", "/mnt/pacs", "_netdev,metrics-port=9187,cache-dir=/var/lib/pacsfs/a", false))
+                .containsSequence("--metrics-port", "9187");
+    }
+
     private void assertFailsFast(String option, String value, String message) throws Exception {
         Path mnt = Files.createDirectories(dir.resolve("mnt"));
         Path cache = dir.resolve("cache");
