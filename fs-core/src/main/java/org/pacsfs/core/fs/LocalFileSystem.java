@@ -1406,6 +1406,11 @@ public final class LocalFileSystem implements FileSystem {
         return wal.lastLsn() > f.shippedLsn() ? ShipperState.SHIPPING : ShipperState.IDLE;
     }
 
+    /** GETs of chunks the read path repeated after a transient S3 failure, since mount. */
+    public long readRetries() {
+        return chunkSource instanceof ChunkReader r ? r.retries() : 0;
+    }
+
     /** Chunk objects uploaded since mount (not counting log segments and checkpoints). */
     public long chunksUploaded() {
         Flusher f = flusher;

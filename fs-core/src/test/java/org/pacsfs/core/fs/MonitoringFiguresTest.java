@@ -8,7 +8,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pacsfs.core.lease.Lease;
 import org.pacsfs.core.store.FaultInjectingObjectStore;
+import org.pacsfs.core.store.ForwardingObjectStore;
 import org.pacsfs.core.store.InMemoryObjectStore;
+import org.pacsfs.core.store.ObjectData;
+import org.pacsfs.core.store.ObjectStore;
+import org.pacsfs.core.store.ObjectStoreException;
 
 /**
  * The figures a monitoring system reads from a running filesystem (walUsage, shipperState, leaseStatus,
@@ -47,6 +51,38 @@ class MonitoringFiguresTest {
             assertThat(fs.walUsage().unshippedRecords()).isZero();
             assertThat(fs.chunksUploaded()).isPositive();
             assertThat(fs.shipStatus().retries()).isPositive();
+        }
+    }
+
+    @TempDir
+    Path reader;
+
+    @Test
+    void readRetriesCountTheChunkGetsRepeatedAfterTransientErrors() throws Exception {
+        InMemoryObjectStore memory = new InMemoryObjectStore();
+        byte[] data = ShipTestSupport.pattern(2, 0, 3 << 20);
+        try (LocalFileSystem fs = LocalFileSystem.open(ShippingOutageTest.cfg(dir), ShippingOutageTest.remote(memory, "host-a"))) {
+            ShipTestSupport.writeFile(fs, "/big", data, 128 << 10);
+            fs.flushToBucket(Duration.ofSeconds(30));
+        }
+        // Another machine, empty cache: every chunk is a GET, and the first GET of each chunk fails transiently.
+        java.util.Set<String> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        ObjectStore flaky = new ForwardingObjectStore(memory) {
+            @Override
+            public ObjectData get(String key) {
+                if (key.contains("chunks/") && failed.add(key)) {
+                    throw new ObjectStoreException.Transient("GET " + key + ": injected throttling", 503, "SlowDown", null, null);
+                }
+                return super.get(key);
+            }
+        };
+        try (LocalFileSystem fs = LocalFileSystem.openReadOnly(ShippingOutageTest.cfg(reader), ShippingOutageTest.remote(flaky, "host-b"))) {
+            assertThat(fs.readRetries()).isZero();
+            assertThat(ShipTestSupport.readAll(fs, "/big")).isEqualTo(data);
+            assertThat(failed).isNotEmpty();
+            assertThat(fs.readRetries()).isEqualTo(failed.size());
+            assertThat(fs.leaseStatus()).isNull();
+            assertThat(fs.shipperState()).isEqualTo(LocalFileSystem.ShipperState.NONE);
         }
     }
 

@@ -67,6 +67,7 @@ final class MountStatus {
         field(b, "bytesUploaded", s.bytesUploaded());
         field(b, "putRequests", s.putRequests());
         field(b, "retries", s.retries());
+        field(b, "readRetries", f.readRetries());
         field(b, "chunksUploaded", f.chunksUploaded());
         field(b, "checkpointsWritten", f.checkpointsWritten());
         if (figures.store() != null) {

@@ -29,6 +29,7 @@ import org.pacsfs.core.store.StoreOperation;
  * @param leaseExpiresInSeconds     seconds until the lease as last written expires (negative: expired), or null
  * @param shipper                   {@code idle}, {@code shipping}, {@code retrying}, {@code stopped} or {@code none}
  * @param shipperRetries            requests and batches the shipper retried after a transient failure
+ * @param readRetries               chunk GETs the read path repeated after a transient failure
  * @param chunksUploaded            chunk objects uploaded
  * @param bytesUploaded             bytes uploaded by the shipper (chunks and log segments)
  * @param logSegments               segments in the bucket's metadata log (its head)
@@ -41,7 +42,7 @@ import org.pacsfs.core.store.StoreOperation;
  */
 public record MountFigures(long unshippedBytes, long unshippedRecords, long oldestUnshippedAgeSeconds, long writeLogBytes,
                            long writeLogCapBytes, String lease, long leaseRenewalFailures, Long leaseExpiresInSeconds,
-                           String shipper, long shipperRetries, long chunksUploaded, long bytesUploaded, long logSegments,
+                           String shipper, long shipperRetries, long readRetries, long chunksUploaded, long bytesUploaded, long logSegments,
                            long checkpointsWritten, Map<StoreOperation, Map<Outcome, Long>> s3Requests,
                            Map<StoreOperation, Long> s3Bytes, Cache cache, long files, long bytesStored) {
 
@@ -102,7 +103,7 @@ public record MountFigures(long unshippedBytes, long unshippedRecords, long olde
                 : Duration.between(now, lease.record().expiresAt()).toSeconds();
         return new MountFigures(wal.unshippedBytes(), wal.unshippedRecords(), age, wal.bytesHeld(), wal.capacityBytes(),
                 lease == null ? "none" : lower(lease.state()), lease == null ? 0 : lease.consecutiveFailures(), expiresIn,
-                lower(fs.shipperState()), ship.retries(), fs.chunksUploaded(), ship.bytesUploaded(), ship.headSeq(),
+                lower(fs.shipperState()), ship.retries(), fs.readRetries(), fs.chunksUploaded(), ship.bytesUploaded(), ship.headSeq(),
                 ship.checkpointsWritten(), requests(src.store()), bytes(src.store()),
                 Cache.of(fs.cacheStats(), src.cacheConfig()), fs.inodeCount(), fs.bytesStored());
     }

@@ -74,6 +74,8 @@ public final class PacsfsCollector implements MultiCollector {
                 MountFigures.SHIPPER_STATES, f.shipper()));
         out.add(counter("pacsfs_shipper_retries", "Requests and batches the shipper retried after a transient failure", null,
                 f.shipperRetries()));
+        out.add(counter("pacsfs_read_retries", "Chunk GETs the read path repeated after a transient failure", null,
+                f.readRetries()));
         out.add(counter("pacsfs_chunks_uploaded", "Chunk objects uploaded", null, f.chunksUploaded()));
         out.add(counter("pacsfs_uploaded_bytes", "Bytes uploaded by the shipper (chunks and log segments)", Unit.BYTES,
                 f.bytesUploaded()));

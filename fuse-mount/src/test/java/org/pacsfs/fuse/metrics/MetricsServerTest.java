@@ -37,7 +37,7 @@ class MetricsServerTest {
         requests.put(StoreOperation.PUT, Map.of(Outcome.OK, 12L, Outcome.TRANSIENT, 3L));
         requests.put(StoreOperation.GET, Map.of(Outcome.OK, 5L, Outcome.NOT_FOUND, 1L));
         MountFigures.Cache cache = new MountFigures.Cache(40, 10, 6, 4, 1000, 256 << 20, 2000, 10L << 30, 7, 1);
-        return new MountFigures(unshippedBytes, 9, 42, 1 << 20, 4L << 30, lease, 2, 55L, shipper, 3, 11, 123_456, 17, 1,
+        return new MountFigures(unshippedBytes, 9, 42, 1 << 20, 4L << 30, lease, 2, 55L, shipper, 3, 4, 11, 123_456, 17, 1,
                 requests, Map.of(StoreOperation.PUT, 123_456L, StoreOperation.GET, 789L), cache, 100, 5_000_000);
     }
 
@@ -59,6 +59,7 @@ class MetricsServerTest {
                     .containsEntry("pacsfs_shipper_state{state=\"retrying\"}", 1.0)
                     .containsEntry("pacsfs_shipper_state{state=\"idle\"}", 0.0)
                     .containsEntry("pacsfs_shipper_retries_total", 3.0)
+                    .containsEntry("pacsfs_read_retries_total", 4.0)
                     .containsEntry("pacsfs_chunks_uploaded_total", 11.0)
                     .containsEntry("pacsfs_uploaded_bytes_total", 123_456.0)
                     .containsEntry("pacsfs_log_segments", 17.0)
