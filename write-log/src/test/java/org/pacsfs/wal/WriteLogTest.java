@@ -129,6 +129,38 @@ class WriteLogTest {
     }
 
     @Test
+    void bytesFromCountsTheRecordsFromAnLsnOnAcrossSegmentsAndReleases() throws Exception {
+        int record = RecordFormat.HEADER_SIZE + 1000;
+        try (WriteLog log = WriteLog.open(small())) {
+            assertThat(log.bytesFrom(1)).isZero();
+            for (int i = 1; i <= 200; i++) {
+                log.append((byte) 1, TestPayloads.payload(i, 1000));
+            }
+            assertThat(segmentFiles().size()).isGreaterThan(2);
+            assertThat(log.bytesFrom(1)).isEqualTo(200L * record);
+            assertThat(log.bytesFrom(151)).isEqualTo(50L * record);
+            assertThat(log.bytesFrom(200)).isEqualTo(record);
+            assertThat(log.bytesFrom(201)).isZero();
+            log.release(120);
+            // Records below the oldest one still held do not count; the held ones do, even below the released LSN.
+            assertThat(log.bytesFrom(1)).isEqualTo((201L - oldestHeld(log)) * record);
+            assertThat(log.bytesFrom(121)).isEqualTo(80L * record);
+            log.release(200);
+            assertThat(log.bytesFrom(201)).isZero();
+        }
+    }
+
+    private static long oldestHeld(WriteLog log) throws Exception {
+        for (long lsn = 1; ; lsn++) {
+            try (RecordCursor c = log.readFrom(lsn)) {
+                return lsn;
+            } catch (WriteLogRecordMismatchException released) {
+                // not held any more
+            }
+        }
+    }
+
+    @Test
     void appendsWaitAtTheCapThenFailWithWriteLogFull() throws Exception {
         WriteLogConfig cfg = small().withCapacityBytes(128 << 10).withMaxWaitWhenFull(Duration.ofMillis(200));
         try (WriteLog log = WriteLog.open(cfg)) {

@@ -38,6 +38,7 @@ final class ChunkReader implements ChunkSource, ChunkLoader {
     private final LocalIndex index;
     private final ChunkCache cache;
     private final PinnedChunks pins;
+    private final java.util.concurrent.atomic.LongAdder retries = new java.util.concurrent.atomic.LongAdder();
 
     ChunkReader(ObjectStore store, BucketKeys keys, ChunkCodec codec, LocalIndex index, ChunkCache cache, PinnedChunks pins) {
         this.store = store;
@@ -101,6 +102,11 @@ final class ChunkReader implements ChunkSource, ChunkLoader {
         return ref == null ? -1 : ChunkRef.decode(ByteBuffer.wrap(ref)).rawLength();
     }
 
+    /** GETs of chunks repeated after a transient failure, since start. */
+    long retries() {
+        return retries.sum();
+    }
+
     @Override
     public ByteBuffer fetch(ChunkKey key) throws IOException {
         ref(key); // an unknown chunk fails here, before any GET
@@ -112,6 +118,7 @@ final class ChunkReader implements ChunkSource, ChunkLoader {
                 if (attempt >= GET_ATTEMPTS) {
                     throw new IOException("chunk " + key + " could not be read after " + attempt + " attempts: " + e.getMessage(), e);
                 }
+                retries.increment();
                 sleep(100L << attempt);
             } catch (ObjectStoreException e) {
                 LOG.error("chunk {} ({}) cannot be read: {}", key, objectKey, e.getMessage());

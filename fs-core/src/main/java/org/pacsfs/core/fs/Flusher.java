@@ -66,6 +66,9 @@ final class Flusher implements AutoCloseable {
     private final AtomicLong bytesUploaded = new AtomicLong();
     private final AtomicLong putRequests = new AtomicLong();
     private final AtomicLong retries = new AtomicLong();
+    private final AtomicLong chunksUploaded = new AtomicLong();
+    /** Threads waiting out a backoff after a failure (see {@link #pause}): the shipper is retrying while above 0. */
+    private final java.util.concurrent.atomic.AtomicInteger backingOff = new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicLong rewrittenBytes = new AtomicLong();
 
     private final java.util.Map<UUID, CheckpointFormat.Writer> writers;
@@ -163,6 +166,21 @@ final class Flusher implements AutoCloseable {
 
     long rewrittenBytes() {
         return rewrittenBytes.get();
+    }
+
+    /** Chunk objects written (log segments and checkpoints not included). */
+    long chunksUploaded() {
+        return chunksUploaded.get();
+    }
+
+    /** True while some shipping thread waits out a backoff after a failed request or batch. */
+    boolean retrying() {
+        return backingOff.get() > 0;
+    }
+
+    /** False once the shipping thread has ended: after close, or after a failure it cannot retry ({@link #failure()}). */
+    boolean alive() {
+        return thread.isAlive();
     }
 
     /**
@@ -644,6 +662,9 @@ final class Flusher implements AutoCloseable {
                 putRequests.incrementAndGet();
                 store.put(key, body.duplicate(), PutCondition.ifNoneMatch());
                 bytesUploaded.addAndGet(body.remaining());
+                if (expected == null) {
+                    chunksUploaded.incrementAndGet();
+                }
                 return;
             } catch (ObjectStoreException.PreconditionFailed e) {
                 if (expected == null) {
@@ -846,6 +867,15 @@ final class Flusher implements AutoCloseable {
      * capped exponential backoff into a retry every few milliseconds).
      */
     private void pause(long nanos) {
+        backingOff.incrementAndGet();
+        try {
+            waitOut(nanos);
+        } finally {
+            backingOff.decrementAndGet();
+        }
+    }
+
+    private void waitOut(long nanos) {
         long deadline = System.nanoTime() + nanos;
         synchronized (monitor) {
             while (running) {

@@ -1346,6 +1346,77 @@ public final class LocalFileSystem implements FileSystem {
         return c == null ? null : c.stats();
     }
 
+    /**
+     * The write-log's use of local disk, for monitoring.
+     *
+     * @param bytesHeld        bytes of its segment files (shipped records stay until their whole segment is released)
+     * @param capacityBytes    its cap: at it writers wait, then fail with ENOSPC
+     * @param unshippedBytes   bytes of the records not yet committed to the bucket (0 without a bucket or read-only)
+     * @param unshippedRecords how many records that is
+     */
+    public record WalUsage(long bytesHeld, long capacityBytes, long unshippedBytes, long unshippedRecords) {
+    }
+
+    public WalUsage walUsage() {
+        Flusher f = flusher;
+        long last = wal.lastLsn();
+        long shipped = f == null ? last : Math.min(last, f.shippedLsn());
+        long bytes = 0;
+        if (shipped < last) {
+            try {
+                bytes = wal.bytesFrom(shipped + 1);
+            } catch (WriteLogException | RuntimeException e) {
+                // Released meanwhile (shipped between the two reads) or closing: nothing is left to count.
+            }
+        }
+        return new WalUsage(wal.bytesHeld(), wal.config().capacityBytes(), bytes, last - shipped);
+    }
+
+    /** The single-writer lease as this mount sees it, or null (no bucket, or a read-only view, which takes none). */
+    public Lease.Status leaseStatus() {
+        Lease l = lease;
+        return l == null ? null : l.status();
+    }
+
+    /** What the shipper (the flusher that commits the write-log to the bucket) is doing; see {@link #shipperState()}. */
+    public enum ShipperState {
+        /** There is no shipper: no bucket, or a read-only view. */
+        NONE,
+        /** Everything is shipped. */
+        IDLE,
+        /** Changes are waiting or being uploaded. */
+        SHIPPING,
+        /** A request or batch failed and the shipper waits out its backoff before trying again (S3 slow or down). */
+        RETRYING,
+        /** The shipper ended: the filesystem is closing, or a failure it cannot retry ({@link ShipStatus#failure()}). */
+        STOPPED
+    }
+
+    public ShipperState shipperState() {
+        Flusher f = flusher;
+        if (f == null) {
+            return ShipperState.NONE;
+        }
+        if (!f.alive()) {
+            return ShipperState.STOPPED;
+        }
+        if (f.retrying()) {
+            return ShipperState.RETRYING;
+        }
+        return wal.lastLsn() > f.shippedLsn() ? ShipperState.SHIPPING : ShipperState.IDLE;
+    }
+
+    /** GETs of chunks the read path repeated after a transient S3 failure, since mount. */
+    public long readRetries() {
+        return chunkSource instanceof ChunkReader r ? r.retries() : 0;
+    }
+
+    /** Chunk objects uploaded since mount (not counting log segments and checkpoints). */
+    public long chunksUploaded() {
+        Flusher f = flusher;
+        return f == null ? 0 : f.chunksUploaded();
+    }
+
     /** Ships everything logged so far and waits for the commit (tests, and {@code --durability=remote}). */
     public void flushToBucket(java.time.Duration timeout) throws FsException {
         if (flusher != null && !flusher.awaitShipped(wal.lastLsn(), timeout.toNanos())) {

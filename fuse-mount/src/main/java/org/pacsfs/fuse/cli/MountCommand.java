@@ -129,6 +129,11 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--debug", description = "Log at debug level (names of files appear in the log).")
     boolean debug;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve Prometheus metrics at "
+            + "http://127.0.0.1:PORT/metrics (loopback only; 0 = a free port, printed at mount and shown by pacsfs status). "
+            + "Default: off.")
+    Integer metricsPort;
+
     @Override
     public Integer call() throws Exception {
         Logging.configure(debug);
@@ -157,16 +162,21 @@ final class MountCommand implements Callable<Integer> {
         }
         // Before anything is opened or started: bad options and a bad mount point fail fast and leave nothing behind.
         cache = cacheConfig();
+        S3Location where = location != null ? location : new S3Location(BucketOptions.EMBEDDED_BUCKET, "");
+        fsConfig(statePath(where), false);
+        MetricsEndpoint.checkPort(metricsPort);
         FuseMount.prepareMountPoint(mountPoint);
         if (!foreground) {
             return Background.start(mountPoint);
         }
         bucket.embeddedNice = mode == ShipConfig.Durability.LOCAL ? backgroundNice : 0;
-        try (BucketOptions.Connection conn = bucket.connect(location)) {
+        MetricsEndpoint metrics = MetricsEndpoint.start(metricsPort, where, mountPoint, readOnly);
+        try (metrics; BucketOptions.Connection conn = bucket.connect(location)) {
             checkFilesystem(conn);
             Path state = stateDirectory(conn.location());
-            FsConfig config = fsConfig(state);
-            Remote remote = Remote.of(conn.store(), "")
+            FsConfig config = fsConfig(state, true);
+            org.pacsfs.core.store.CountingObjectStore counted = new org.pacsfs.core.store.CountingObjectStore(conn.store());
+            Remote remote = Remote.of(counted, "")
                     .withShip(ShipConfig.defaults().withDurability(mode).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                             .withBackgroundNice(backgroundNice))
                     .withTakeOver(takeOver);
@@ -178,7 +188,9 @@ final class MountCommand implements Callable<Integer> {
             } else {
                 fs = LocalFileSystem.open(config, remote);
             }
-            MountStatus status = new MountStatus(fs, conn.location(), mountPoint, readOnly);
+            MountStatus status = new MountStatus(new org.pacsfs.fuse.metrics.MountFigures.Source(fs, counted, cache),
+                    conn.location(), mountPoint, readOnly, metrics.url());
+            metrics.serve(status::figures);
             FuseMount mount;
             try {
                 mount = FuseMount.mount(fs, mountPoint, fuse, status::json, Duration.ofSeconds(30));
@@ -268,12 +280,7 @@ final class MountCommand implements Callable<Integer> {
     }
 
     private Path stateDirectory(S3Location location) throws CliException {
-        Path dir = cacheDir;
-        if (dir == null) {
-            boolean root = "root".equals(System.getProperty("user.name"));
-            dir = root ? Path.of("/var/lib/pacsfs", location.localName())
-                    : Path.of(System.getProperty("user.home"), ".cache", "pacsfs", location.localName());
-        }
+        Path dir = statePath(location);
         try {
             return Directories.createPrivate(dir.toAbsolutePath());
         } catch (IOException e) {
@@ -281,7 +288,22 @@ final class MountCommand implements Callable<Integer> {
         }
     }
 
-    private FsConfig fsConfig(Path state) throws CliException {
+    /** The cache directory (not created here). */
+    private Path statePath(S3Location location) {
+        Path dir = cacheDir;
+        if (dir == null) {
+            boolean root = "root".equals(System.getProperty("user.name"));
+            dir = root ? Path.of("/var/lib/pacsfs", location.localName())
+                    : Path.of(System.getProperty("user.home"), ".cache", "pacsfs", location.localName());
+        }
+        return dir;
+    }
+
+    /**
+     * The filesystem's settings from the options. Called twice: before connecting to S3 with {@code create} false (so
+     * bad --wal-cap, --wal-dir or --expected-files values fail at once and nothing is created), then for real.
+     */
+    private FsConfig fsConfig(Path state, boolean create) throws CliException {
         try {
             FsConfig config = FsConfig.defaults(state).withCache(cache);
             if (expectedFiles != null) {
@@ -291,7 +313,7 @@ final class MountCommand implements Callable<Integer> {
                 config = config.withCapacityBytes(capacity);
             }
             if (walDir != null) {
-                Path wal = Directories.createPrivate(walDir.toAbsolutePath());
+                Path wal = create ? Directories.createPrivate(walDir.toAbsolutePath()) : creatable(walDir.toAbsolutePath());
                 config = config.withWalTuning(c -> c.withDirectory(wal));
             }
             if (walCap != null) {
@@ -302,13 +324,26 @@ final class MountCommand implements Callable<Integer> {
             config.walTuning().apply(org.pacsfs.wal.WriteLogConfig.defaults(state.resolve("wal")));
             return config;
         } catch (IllegalArgumentException e) {
-            throw new CliException("invalid option: " + e.getMessage().replace("index expectedFiles", "--expected-files"));
+            throw new CliException("invalid option: " + e.getMessage().replace("index expectedFiles", "--expected-files")
+                    .replace("write-log option capacityBytes", "--wal-cap"));
         } catch (IOException e) {
             throw new CliException("cannot create --wal-dir " + walDir + ": " + e.getMessage());
         }
     }
 
     private org.pacsfs.cache.CacheConfig cache;
+
+    /** {@code dir} is a directory or could become one: its nearest existing ancestor is a directory. */
+    private static Path creatable(Path dir) throws IOException {
+        Path p = dir;
+        while (p != null && !Files.exists(p)) {
+            p = p.getParent();
+        }
+        if (p != null && !Files.isDirectory(p)) {
+            throw new IOException(p + " is not a directory");
+        }
+        return dir;
+    }
 
     /** The chunk cache options, validated by CacheConfig; its messages are given the option's name. */
     private org.pacsfs.cache.CacheConfig cacheConfig() throws CliException {

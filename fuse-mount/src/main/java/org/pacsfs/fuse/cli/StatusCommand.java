@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code pacsfs status MOUNTPOINT}: the running mount's figures (read from it, see {@link MountStatus}). */
-@Command(name = "status", description = "Show the state of a running mount: unshipped changes, uploads, retries, last error.")
+@Command(name = "status", description = {"Show the state of a running mount: unshipped changes and bytes, write-log use, shipper and lease state, "
+        + "S3 requests by outcome, uploads, retries, chunk cache hits, last error.",
+        "The same figures the Prometheus endpoint serves (pacsfs mount --metrics-port)."})
 final class StatusCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "MOUNTPOINT")
@@ -36,10 +38,18 @@ final class StatusCommand implements Callable<Integer> {
             Matcher m = Pattern.compile("\"([^\"]+)\":(\"(?:[^\"\\\\]|\\\\.)*\"|[^,}]+)").matcher(s.json());
             while (m.find()) {
                 String v = m.group(2);
-                System.out.printf("%-26s %s%n", m.group(1), v.startsWith("\"") ? v.substring(1, v.length() - 1) : v);
+                if (quietZero(m.group(1), v)) {
+                    continue;
+                }
+                System.out.printf("%-30s %s%n", m.group(1), v.startsWith("\"") ? v.substring(1, v.length() - 1) : v);
             }
         }
         return 0;
+    }
+
+    /** For people: S3 request outcomes that never happened are left out (--json keeps every key for scripts). */
+    static boolean quietZero(String key, String value) {
+        return key.startsWith("s3Requests.") && !key.endsWith(".ok") && "0".equals(value);
     }
 
     static Status read(Path mp) throws CliException {
