@@ -73,7 +73,8 @@ final class MountCommand implements Callable<Integer> {
     Long walCap;
 
     @Option(names = "--memory-cache", paramLabel = "SIZE", converter = Sizes.class,
-            description = "Memory for decoded chunks read from S3. Default: 256M (at least 16M).")
+            description = "Memory for decoded chunks read from S3 (at least 16M). Default: a quarter of the Java heap, at most 256M "
+                    + "(112M with the launcher's default heap of 448M).")
     Long memoryCache;
 
     @Option(names = "--disk-cache", paramLabel = "SIZE", converter = Sizes.class,
@@ -362,9 +363,7 @@ final class MountCommand implements Callable<Integer> {
 
     private org.pacsfs.cache.CacheConfig buildCacheConfig() throws IOException {
         org.pacsfs.cache.CacheConfig c = org.pacsfs.cache.CacheConfig.defaults();
-        if (memoryCache != null) {
-            c = c.withMemoryBytes(memoryCache);
-        }
+        c = c.withMemoryBytes(memoryCache != null ? memoryCache : defaultMemoryCache(Runtime.getRuntime().maxMemory()));
         long disk = diskCache != null ? diskCache : (readOnly && diskCacheDir == null ? 0 : c.diskBytes());
         c = c.withDisk(disk, diskCacheMinFree != null ? diskCacheMinFree : c.diskMinFreeRatio());
         if (diskCacheDir != null) {
@@ -377,6 +376,17 @@ final class MountCommand implements Callable<Integer> {
             c = c.withGetParallelism(getParallelism);
         }
         return c;
+    }
+
+    /**
+     * The memory tier takes a quarter of the heap (at least 16 MiB, at most the library default of 256 MiB): the rest
+     * holds the chunks being shipped (two batches of up to 64 MiB), the write-log's copy of unsynced records (32 MiB),
+     * GETs in flight and the disk tier's write queue. Sized so, the launcher's default heap keeps a mount within 512 MiB
+     * of heap and direct memory (docs/DECISIONS.md, "Memory budget").
+     */
+    static long defaultMemoryCache(long maxHeap) {
+        long quarter = (maxHeap / 4) & ~((1L << 20) - 1);
+        return Math.max(16L << 20, Math.min(org.pacsfs.cache.CacheConfig.DEFAULT_MEMORY_BYTES, quarter));
     }
 
     private static java.util.function.UnaryOperator<org.pacsfs.wal.WriteLogConfig> chain(

@@ -38,4 +38,13 @@ class CliPiecesTest {
         assertThat(Main.run("mount", "--no-such-option", "/x")).isEqualTo(2);
         assertThat(Main.run("unmount", "/definitely/not/a/mount")).isEqualTo(1);
     }
+
+    @Test
+    void theMemoryCacheDefaultsToAQuarterOfTheHeapBetween16MiBAnd256MiB() {
+        long mib = 1L << 20;
+        assertThat(MountCommand.defaultMemoryCache(448 * mib)).isEqualTo(112 * mib);
+        assertThat(MountCommand.defaultMemoryCache(2048 * mib)).isEqualTo(256 * mib);
+        assertThat(MountCommand.defaultMemoryCache(32 * mib)).isEqualTo(16 * mib);
+        assertThat(MountCommand.defaultMemoryCache(450 * mib + 12345)).isEqualTo(112 * mib); // whole MiB
+    }
 }
