@@ -28,14 +28,16 @@ import java.util.Objects;
  *                           position commits), and at every clean unmount. Default 10 min; 0 .. 1 day.
  * @param maxIncrementals    incremental checkpoints before they are merged into a full one. Default 16; 1 .. 1000.
  * @param backgroundNice     the nice value the shipping threads run at in LOCAL durability, so that the application's
- *                           requests win the CPU under contention ({@link BackgroundPriority}). Default
- *                           {@value #DEFAULT_BACKGROUND_NICE}; range 0 (normal priority) .. 19.
+ *                           requests win the CPU under contention ({@link BackgroundPriority}). Range 0 (normal
+ *                           priority) .. 19. Default here 0; {@code pacsfs mount} uses {@value #DEFAULT_BACKGROUND_NICE}
+ *                           (its --background-nice). The library keeps normal priority so that embedders and
+ *                           timing-sensitive tests on a busy machine are not starved by other processes.
  */
 public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, Duration flushDelay, long maxSegmentBytes,
                          int uploadParallelism, Duration initialBackoff, Duration maxBackoff, Durability durability,
                          Duration drainTimeout, Duration checkpointInterval, int maxIncrementals, int backgroundNice) {
 
-    /** Default of {@link #backgroundNice()}. */
+    /** The mount's default of {@link #backgroundNice()} ({@code --background-nice}). */
     public static final int DEFAULT_BACKGROUND_NICE = 10;
 
     /** What fsync waits for. */
@@ -62,12 +64,12 @@ public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, 
         range("backgroundNice", backgroundNice, 0, 19);
     }
 
-    /** All but the background priority, which takes its default. */
+    /** All but the background priority, which stays normal (0). */
     public ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, Duration flushDelay, long maxSegmentBytes,
                       int uploadParallelism, Duration initialBackoff, Duration maxBackoff, Durability durability,
                       Duration drainTimeout, Duration checkpointInterval, int maxIncrementals) {
         this(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff,
-                maxBackoff, durability, drainTimeout, checkpointInterval, maxIncrementals, DEFAULT_BACKGROUND_NICE);
+                maxBackoff, durability, drainTimeout, checkpointInterval, maxIncrementals, 0);
     }
 
     /** All but the checkpoint settings, which take their defaults. */

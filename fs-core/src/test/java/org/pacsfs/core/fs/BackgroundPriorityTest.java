@@ -56,8 +56,9 @@ class BackgroundPriorityTest {
 
     /** Opens a filesystem, ships a file (so upload threads exist) and returns the nice value of each shipping thread name. */
     private static Map<String, Integer> shippingThreadNice(ShipConfig.Durability durability, Path state) throws Exception {
-        Remote remote = Remote.of(new InMemoryObjectStore(), "fs/")
-                .withShip(ShipConfig.defaults().withDurability(durability).withFlushDelay(Duration.ofMillis(10)));
+        Remote remote = Remote.of(new InMemoryObjectStore(), "fs/").withShip(ShipConfig.defaults().withDurability(durability)
+                .withFlushDelay(Duration.ofMillis(10)).withBackgroundNice(ShipConfig.DEFAULT_BACKGROUND_NICE));
+        java.util.Set<String> before = taskIds();
         try (LocalFileSystem fs = LocalFileSystem.open(FsConfig.defaults(state).withIndexSize(1_000, 10_000), remote)) {
             long h = fs.create("/f", 0644, ShipTestSupport.W, Caller.ROOT);
             fs.write(h, 0, java.nio.ByteBuffer.wrap(new byte[200_000]));
@@ -67,6 +68,9 @@ class BackgroundPriorityTest {
             Map<String, Integer> nice = new HashMap<>();
             try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
                 for (Path t : (Iterable<Path>) tasks::iterator) {
+                    if (before.contains(t.getFileName().toString())) {
+                        continue; // a thread of an earlier filesystem, still winding down
+                    }
                     String comm = readOrNull(t.resolve("comm"));
                     if (comm != null && (comm.equals("pacsfs-flusher") || comm.equals("pacsfs-upload"))) {
                         nice.merge(comm, niceOf(t), Math::max);
@@ -74,6 +78,12 @@ class BackgroundPriorityTest {
                 }
             }
             return nice;
+        }
+    }
+
+    private static java.util.Set<String> taskIds() throws IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            return tasks.map(t -> t.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
         }
     }
 
