@@ -108,7 +108,7 @@ final class BucketLog {
         return new Head(0, MetaSegment.NO_PREDECESSOR, Map.of());
     }
 
-    private static void apply(MetaSegment seg, LocalIndex index) {
+    static void apply(MetaSegment seg, LocalIndex index) {
         List<ChunkId> ids = new ArrayList<>(seg.chunkRefs().size());
         for (byte[] ref : seg.chunkRefs()) {
             ChunkId id = ChunkRef.decode(ByteBuffer.wrap(ref)).id();
