@@ -47,6 +47,9 @@ public final class FileHistory implements AutoCloseable {
      * @param type       file type (null if none)
      * @param size       bytes (0 if none)
      * @param mtime      the file's modification time (null if none)
+     * @param perm       permission bits (0 if none)
+     * @param owner      the file's uid (-1 if none)
+     * @param group      the file's gid (-1 if none)
      * @param sha256     SHA-256 of the content, lowercase hex (null for directories, symlinks and absent files)
      * @param operations what in this segment changed the file: {@code write}, {@code truncate}, {@code link} (a name
      *                   now refers to it: create, rename or hard link), {@code unlink}, {@code setattr},
@@ -55,7 +58,7 @@ public final class FileHistory implements AutoCloseable {
      * @param pid        pid of that caller (-1: not recorded)
      */
     public record Version(long seq, Instant time, boolean exists, long ino, FileType type, long size, Instant mtime,
-                          String sha256, String operations, int uid, long pid) {
+                          int perm, int owner, int group, String sha256, String operations, int uid, long pid) {
     }
 
     private final ObjectStore store;
@@ -119,12 +122,12 @@ public final class FileHistory implements AutoCloseable {
                 Touch t = touches(seg, lastInode.ino());
                 // The path is gone: the inode with it (unlink), or it lives on under another name (rename away).
                 String what = index.inode(lastInode.ino()) == null ? "unlink" : "rename-away";
-                last = new Version(seg.seq(), segmentTime(seg), false, 0, null, 0, null, null, what, t.uid, t.pid);
+                last = new Version(seg.seq(), segmentTime(seg), false, 0, null, 0, null, 0, -1, -1, null, what, t.uid, t.pid);
             } else {
                 Touch t = touches(seg, now.ino());
                 String sha = sameContent(lastInode, last, now) ? last.sha256() : contentSha256(now);
                 last = new Version(seg.seq(), segmentTime(seg), true, now.ino(), now.type(), now.size(),
-                        Instant.ofEpochSecond(0, now.mtime()), sha, t.describe("link"), t.uid, t.pid);
+                        Instant.ofEpochSecond(0, now.mtime()), now.perm(), now.uid(), now.gid(), sha, t.describe("link"), t.uid, t.pid);
             }
             lastInode = now;
             out.add(last);
@@ -160,7 +163,7 @@ public final class FileHistory implements AutoCloseable {
             out.write(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining());
         });
         return new Version(lastApplied.seq(), segmentTime(lastApplied), true, in.ino(), in.type(), in.size(),
-                Instant.ofEpochSecond(0, in.mtime()), HexFormat.of().formatHex(md.digest()), "", -1, -1);
+                Instant.ofEpochSecond(0, in.mtime()), in.perm(), in.uid(), in.gid(), HexFormat.of().formatHex(md.digest()), "", -1, -1);
     }
 
     // ------------------------------------------------------------------ the walk

@@ -196,6 +196,58 @@ class FileHistoryTest {
     }
 
     @Test
+    void restoreRoundTripsByteExactlyAsANewVersion() throws Exception {
+        InMemoryObjectStore store = new InMemoryObjectStore();
+        byte[] first = new byte[3_000_000];
+        new Random(7).nextBytes(first);
+        State old = new State(first, 0640);
+        Instant pickedAt;
+        try (LocalFileSystem fs = LocalFileSystem.open(cfg(Files.createDirectories(tmp.resolve("machine-a"))), remote(store))) {
+            fs.mkdir("/d", 0755, Caller.ROOT);
+            long fh = fs.create("/a", 0640, OpenFlags.O_RDWR | OpenFlags.O_CREAT, Caller.ROOT);
+            fs.write(fh, 0, ByteBuffer.wrap(first));
+            fs.release(fh);
+            fs.flushToBucket(Duration.ofSeconds(30));
+            pickedAt = Instant.now();
+            Thread.sleep(2);
+            fs.truncate("/a", 10); // "ransomware": the content is replaced
+            fs.chmod("/a", 0600);
+            fs.flushToBucket(Duration.ofSeconds(30));
+        }
+        Step pick = new Step(pickedAt, Set.of("/a"), Map.of("/a", old));
+        try (FileHistory h = open(store, "restore-1");
+             LocalFileSystem fs = LocalFileSystem.open(cfg(Files.createDirectories(tmp.resolve("machine-c"))), remote(store))) {
+            FileHistory.Version v = Restorer.restore(h, "/a", pick.at(), fs, "/d/restored");
+            assertThat(v.sha256()).isEqualTo(old.sha());
+            assertThat(fs.getattr("/d/restored").mode() & 07777).isEqualTo(old.mode());
+        }
+        try (FileHistory h = open(store, "restore-2")) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            h.readAt("/d/restored", Instant.now(), out);
+            assertThat(out.toByteArray()).isEqualTo(old.content());
+        }
+        // Restoring in place makes a new version; the ones in between stay.
+        List<FileHistory.Version> before;
+        try (FileHistory h = open(store, "restore-3")) {
+            before = h.versions("/a");
+        }
+        try (FileHistory h = open(store, "restore-4");
+             LocalFileSystem fs = LocalFileSystem.open(cfg(tmp.resolve("machine-c")), remote(store))) {
+            Restorer.restore(h, "/a", pick.at(), fs, "/a");
+        }
+        try (FileHistory h = open(store, "restore-5")) {
+            List<FileHistory.Version> after = h.versions("/a");
+            assertThat(after.subList(0, before.size())).isEqualTo(before);
+            assertThat(after.get(after.size() - 1).sha256()).isEqualTo(old.sha());
+            assertThat(after.get(after.size() - 1).operations()).contains("link");
+        }
+        // Nothing left behind under a temporary name.
+        try (FileHistory h = open(store, "restore-6")) {
+            assertThat(h.versions("/d/restored")).hasSize(1);
+        }
+    }
+
+    @Test
     void beforeTheFirstSegmentNothingExists() throws Exception {
         InMemoryObjectStore store = new InMemoryObjectStore();
         Instant before = Instant.now();
