@@ -16,7 +16,7 @@ import org.pacsfs.testing.S3TestBucket;
 import org.pacsfs.testing.WithS3Proxy;
 
 /**
- * versions, cat --at and restore (through a mount, and taking the lease when nothing is mounted) against a real
+ * versions, cat --at, a point-in-time mount, and restore (through a mount, and taking the lease when nothing is mounted) against a real
  * mount on a real S3 server, across remounts.
  */
 @WithS3Proxy
@@ -66,6 +66,19 @@ class HistoryIT {
                 "--endpoint", endpoint);
         assertThat(cat.exitCode()).as(cat.output()).isZero();
         assertThat(cat.output()).endsWith(v1);
+
+        // A point-in-time view: a real read-only mount as of t1.
+        try (PacsfsProcess.Mount view = PacsfsProcess.mount(bucket, mnt, work.resolve("cache-view"), "--read-only", "--at", t1.toString())) {
+            assertThat(Files.readString(mnt.resolve("scan.dcm"))).isEqualTo(v1);
+            Sh.Result w = Sh.run(mnt, "echo x > scan.dcm");
+            assertThat(w.exitCode()).isNotZero();
+            assertThat(w.output()).contains("Read-only file system");
+            view.unmount();
+        }
+        PacsfsProcess.Result writable = PacsfsProcess.run(bucket, Duration.ofSeconds(60), "mount", s3, mnt.toString(), "--at", t1.toString(),
+                "--foreground");
+        assertThat(writable.exitCode()).isEqualTo(1);
+        assertThat(writable.output()).contains("--at needs --read-only");
 
         // Restore through a mount (another mount than the one that wrote: across remounts).
         try (PacsfsProcess.Mount m = PacsfsProcess.mount(bucket, mnt, work.resolve("cache2"))) {

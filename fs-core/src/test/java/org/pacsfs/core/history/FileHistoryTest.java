@@ -196,6 +196,34 @@ class FileHistoryTest {
     }
 
     @Test
+    void pointInTimeViewsMatchTheModel() throws Exception {
+        InMemoryObjectStore store = new InMemoryObjectStore();
+        List<Step> steps = history(store, 5, 12);
+        for (int i = 0; i < steps.size(); i += 2) {
+            Step s = steps.get(i);
+            try (LocalFileSystem view = LocalFileSystem.openReadOnlyAt(cfg(Files.createDirectories(tmp.resolve("view-" + i))),
+                    remote(store), s.at())) {
+                for (String p : PATHS) {
+                    State expected = s.states().get(p);
+                    if (expected == null) {
+                        assertThatThrownBy(() -> view.getattr(p)).as(p + " at step " + i).isInstanceOf(FsException.NotFound.class);
+                        continue;
+                    }
+                    long fh = view.open(p, OpenFlags.O_RDONLY);
+                    ByteBuffer b = ByteBuffer.allocate(expected.content().length);
+                    while (b.hasRemaining() && view.read(fh, b.position(), b) > 0) {
+                        // keep reading
+                    }
+                    view.release(fh);
+                    assertThat(b.array()).as(p + " at step " + i).isEqualTo(expected.content());
+                    assertThat(view.getattr(p).mode() & 07777).isEqualTo(expected.mode());
+                }
+                assertThatThrownBy(() -> view.mkdir("/new", 0755, Caller.ROOT)).hasMessageContaining("as of " + s.at());
+            }
+        }
+    }
+
+    @Test
     void restoreRoundTripsByteExactlyAsANewVersion() throws Exception {
         InMemoryObjectStore store = new InMemoryObjectStore();
         byte[] first = new byte[3_000_000];
