@@ -69,6 +69,8 @@ public final class FileHistory implements AutoCloseable {
     private final List<Long> seqs;
     private long applied;
     private byte[] prev = MetaSegment.NO_PREDECESSOR;
+    /** The next segment, read and verified by {@link #peekNext()} but not applied yet. */
+    private MetaSegment cached;
 
     private FileHistory(ObjectStore store, BucketKeys keys, UUID fsId, LocalIndex index, List<Long> seqs) {
         this.store = store;
@@ -167,8 +169,6 @@ public final class FileHistory implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ the walk
-
-    private MetaSegment cached;
 
     private MetaSegment peekNext() {
         if (cached == null) {
