@@ -75,10 +75,7 @@ class HistoryIT {
             assertThat(w.output()).contains("Read-only file system");
             view.unmount();
         }
-        PacsfsProcess.Result writable = PacsfsProcess.run(bucket, Duration.ofSeconds(60), "mount", s3, mnt.toString(), "--at", t1.toString(),
-                "--foreground");
-        assertThat(writable.exitCode()).isEqualTo(1);
-        assertThat(writable.output()).contains("--at needs --read-only");
+        // (--at without --read-only and malformed times are usage errors: HistoryCommandsTest.)
 
         // Restore through a mount (another mount than the one that wrote: across remounts).
         try (PacsfsProcess.Mount m = PacsfsProcess.mount(bucket, mnt, work.resolve("cache2"))) {
@@ -101,8 +98,5 @@ class HistoryIT {
         assertThat(copy.exitCode()).as(copy.output()).isZero();
         assertThat(copy.output()).endsWith(v1);
 
-        PacsfsProcess.Result bad = PacsfsProcess.run(bucket, Duration.ofSeconds(60), "cat", s3, "/scan.dcm", "--at", "yesterday");
-        assertThat(bad.exitCode()).isEqualTo(2);
-        assertThat(bad.output()).contains("accepted: an ISO-8601 instant");
     }
 }

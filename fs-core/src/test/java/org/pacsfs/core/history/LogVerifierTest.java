@@ -97,6 +97,37 @@ class LogVerifierTest {
     }
 
     @Test
+    void verifyWhileAWriterShipsAndCheckpointsFindsNothingWrong() throws Exception {
+        Remote remote = Remote.of(store, PREFIX).withShip(ShipConfig.defaults().withFlushDelay(Duration.ofMillis(5))
+                .withBackoff(Duration.ofMillis(5), Duration.ofMillis(100)).withCheckpoints(Duration.ofMillis(50), 2));
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        try (LocalFileSystem fs = LocalFileSystem.open(FsConfig.defaults(state).withIndexSize(10_000, 100_000), remote)) {
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int i = 0; !stop.get(); i++) {
+                        long fh = fs.create("/live" + (i % 7), 0644, OpenFlags.O_RDWR | OpenFlags.O_CREAT, Caller.ROOT);
+                        fs.write(fh, 0, ByteBuffer.wrap(new byte[20_000 + i]));
+                        fs.release(fh);
+                        Thread.sleep(3);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            writer.start();
+            long segmentsBefore = segmentKeys().size();
+            for (int i = 0; i < 5; i++) {
+                VerifyReport r = verify(null);
+                assertThat(r.problems()).as("run " + i).isEmpty();
+            }
+            stop.set(true);
+            writer.join();
+            assertThat(segmentKeys().size()).as("the writer committed while verify ran").isGreaterThan((int) segmentsBefore);
+        }
+        assertThat(verify(null).ok()).isTrue();
+    }
+
+    @Test
     void aRemovedChunkIsNamed() {
         String chunk = chunkKeys().get(1);
         store.delete(chunk);
