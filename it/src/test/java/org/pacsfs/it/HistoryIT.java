@@ -9,14 +9,20 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.pacsfs.core.bucket.BucketKeys;
+import org.pacsfs.core.fs.LogSegments;
+import org.pacsfs.core.store.ObjectInfo;
+import org.pacsfs.core.store.ObjectStore;
+import org.pacsfs.core.store.PutCondition;
 import org.pacsfs.testing.S3TestBucket;
 import org.pacsfs.testing.WithS3Proxy;
 
 /**
- * versions, cat --at, a point-in-time mount, and restore (through a mount, and taking the lease when nothing is mounted) against a real
+ * verify, versions, cat --at, a point-in-time mount, and restore (through a mount, and taking the lease when nothing is mounted) against a real
  * mount on a real S3 server, across remounts.
  */
 @WithS3Proxy
@@ -97,6 +103,38 @@ class HistoryIT {
         PacsfsProcess.Result copy = PacsfsProcess.run(bucket, Duration.ofSeconds(120), "cat", s3, "/copy.dcm", "--endpoint", endpoint);
         assertThat(copy.exitCode()).as(copy.output()).isZero();
         assertThat(copy.output()).endsWith(v1);
+
+        // verify: the whole history checks out and the head is reported; damage done behind pacsfs's back is named.
+        String[] verify = {"verify", s3, "--endpoint", endpoint};
+        PacsfsProcess.Result clean = PacsfsProcess.run(bucket, Duration.ofSeconds(120), verify);
+        assertThat(clean.exitCode()).as(clean.output()).isZero();
+        assertThat(clean.output()).contains("result:     OK").doesNotContain("PROBLEM");
+        String head = clean.output().lines().filter(l -> l.startsWith("head:")).findFirst().orElseThrow()
+                .substring("head:".length()).trim();
+        assertThat(head).matches("\\d+:[0-9a-f]{64}");
+        ObjectStore store = bucket.newStore();
+        BucketKeys keys = BucketKeys.under("");
+        List<String> segments = store.listAll(keys.logPrefix()).map(ObjectInfo::key).toList();
+        String chunk = null;
+        for (String seg : segments) {
+            var refs = LogSegments.decode(store.get(seg).bytes(), seg).chunks();
+            if (!refs.isEmpty()) {
+                chunk = keys.chunk(refs.get(0).id());
+            }
+        }
+        assertThat(chunk).isNotNull();
+        store.delete(chunk);
+        String segment = segments.get(0);
+        byte[] b = store.get(segment).bytes();
+        b[b.length / 2] ^= 1;
+        store.put(segment, b, PutCondition.none());
+        PacsfsProcess.Result damaged = PacsfsProcess.run(bucket, Duration.ofSeconds(120), "verify", s3, "--endpoint", endpoint,
+                "--expect-head", head);
+        assertThat(damaged.exitCode()).as(damaged.output()).isEqualTo(3);
+        assertThat(damaged.output())
+                .contains("PROBLEM CHUNK_MISSING " + chunk)
+                .contains("PROBLEM SEGMENT_DAMAGED " + segment)
+                .contains("result:     2 problem(s)");
 
     }
 }
