@@ -70,6 +70,15 @@ final class BucketLog {
 
     /** As {@link #replay(ObjectStore, BucketKeys, UUID, LocalIndex, Head)}, stopping after segment {@code upTo}. */
     static Head replay(ObjectStore store, BucketKeys keys, UUID fsId, LocalIndex index, Head from, long upTo) {
+        return replay(store, keys, fsId, index, from, upTo, seg -> false);
+    }
+
+    /**
+     * As {@link #replay(ObjectStore, BucketKeys, UUID, LocalIndex, Head, long)}, also stopping before the first
+     * segment (verified, not applied) for which {@code stopBefore} holds: a point-in-time view.
+     */
+    static Head replay(ObjectStore store, BucketKeys keys, UUID fsId, LocalIndex index, Head from, long upTo,
+                       java.util.function.Predicate<MetaSegment> stopBefore) {
         byte[] prev = from.sha256();
         Map<UUID, CheckpointFormat.Writer> writers = new LinkedHashMap<>(from.writers());
         List<Long> seqs = segmentSeqs(store, keys);
@@ -91,6 +100,10 @@ final class BucketLog {
                 throw new IllegalStateException("the hash chain of the metadata log is broken at " + key
                         + ": it does not name the SHA-256 of segment " + (seq - 1));
             }
+            if (stopBefore.test(seg)) {
+                upTo = seq - 1;
+                break;
+            }
             if (index != null) {
                 apply(seg, index);
             }
@@ -108,7 +121,7 @@ final class BucketLog {
         return new Head(0, MetaSegment.NO_PREDECESSOR, Map.of());
     }
 
-    private static void apply(MetaSegment seg, LocalIndex index) {
+    static void apply(MetaSegment seg, LocalIndex index) {
         List<ChunkId> ids = new ArrayList<>(seg.chunkRefs().size());
         for (byte[] ref : seg.chunkRefs()) {
             ChunkId id = ChunkRef.decode(ByteBuffer.wrap(ref)).id();

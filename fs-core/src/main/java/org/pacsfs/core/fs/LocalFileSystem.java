@@ -133,10 +133,24 @@ public final class LocalFileSystem implements FileSystem {
      * @throws FsException.Io if the bucket holds no pacsfs filesystem or its log cannot be read
      */
     public static LocalFileSystem openReadOnly(FsConfig config, Remote remote) throws FsException {
-        return open(config, java.util.Objects.requireNonNull(remote, "remote"), true);
+        return open(config, java.util.Objects.requireNonNull(remote, "remote"), true, null);
+    }
+
+    /**
+     * As {@link #openReadOnly(FsConfig, Remote)}, showing the filesystem as of {@code at} (the history's definition,
+     * {@link FileHistory}: after the longest run of log segments from the first whose times are at or before
+     * {@code at}). Replays the log from segment 1: a checkpoint is a state, not a history, and may be later than
+     * {@code at}. For {@code pacsfs mount --read-only --at TIME}.
+     */
+    public static LocalFileSystem openReadOnlyAt(FsConfig config, Remote remote, java.time.Instant at) throws FsException {
+        return open(config, java.util.Objects.requireNonNull(remote, "remote"), true, java.util.Objects.requireNonNull(at, "at"));
     }
 
     private static LocalFileSystem open(FsConfig config, Remote remote, boolean readOnlyView) throws FsException {
+        return open(config, remote, readOnlyView, null);
+    }
+
+    private static LocalFileSystem open(FsConfig config, Remote remote, boolean readOnlyView, java.time.Instant at) throws FsException {
         long start = System.nanoTime();
         Path indexDir = config.stateDirectory().resolve("index");
         WriteLog wal = null;
@@ -197,7 +211,7 @@ public final class LocalFileSystem implements FileSystem {
                 if (remote != null) {
                     BucketLog.Head from = BucketLog.empty();
                     try {
-                        Optional<Checkpointer.Loaded> loaded = checkpointer.loadNewest(index);
+                        Optional<Checkpointer.Loaded> loaded = at != null ? Optional.empty() : checkpointer.loadNewest(index);
                         if (loaded.isPresent()) {
                             CheckpointFormat.Manifest m = loaded.get().manifest();
                             from = new BucketLog.Head(m.seq(), m.logSha256(), m.writers());
@@ -211,7 +225,8 @@ public final class LocalFileSystem implements FileSystem {
                     }
                     // What the checkpoint holds is not a change; what the later log and the local records apply is.
                     index.trackChanges();
-                    head = BucketLog.replay(mountStore, keys, fsId, index, from);
+                    head = at == null ? BucketLog.replay(mountStore, keys, fsId, index, from)
+                            : BucketLog.replay(mountStore, keys, fsId, index, from, Long.MAX_VALUE, seg -> FileHistory.segmentTime(seg).isAfter(at));
                     loadedCheckpoint = from.seq();
                     segmentsReplayed = head.seq() - from.seq();
                 }
@@ -231,7 +246,8 @@ public final class LocalFileSystem implements FileSystem {
                 fs.attachReader(remote, keys, cache);
                 fs.remote = remote;
                 fs.ensureRoot(); // a bucket whose writer has not shipped its first segment yet: an empty root
-                fs.readOnly = "read-only mount: the filesystem as of its mount time";
+                fs.readOnly = at == null ? "read-only mount: the filesystem as of its mount time"
+                        : "read-only view of the filesystem as of " + at;
                 fs.recovery = new RecoveryInfo(false, 0, 0, loadedCheckpoint, segmentsReplayed, (System.nanoTime() - start) / 1_000_000);
                 return fs;
             }

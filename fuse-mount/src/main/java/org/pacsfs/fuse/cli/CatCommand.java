@@ -22,9 +22,17 @@ final class CatCommand implements Callable<Integer> {
     @Mixin
     BucketOptions bucket;
 
+    @picocli.CommandLine.Option(names = "--at", paramLabel = "TIME", converter = HistoryView.TimeConverter.class,
+            description = "Print the file as it was at TIME (2025-06-01T12:00:00Z, 2025-06-01T14:00:00+02:00, or a local "
+                    + "date-time 2025-06-01T14:00[:00]); see pacsfs versions. Default: as it is now.")
+    java.time.Instant at;
+
     @Override
     public Integer call() throws Exception {
         String p = path.startsWith("/") ? path : "/" + path;
+        if (at != null) {
+            return catAt(p);
+        }
         try (BucketView view = BucketView.open(bucket, location)) {
             long fh = view.fs.open(p, OpenFlags.O_RDONLY);
             try {
@@ -44,6 +52,18 @@ final class CatCommand implements Callable<Integer> {
             } finally {
                 view.fs.release(fh);
             }
+            return 0;
+        } catch (FsException e) {
+            throw new CliException(path + ": " + e.errno() + " (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The file as of {@link #at}, from the metadata log (history never takes a checkpoint's shortcut). */
+    private int catAt(String p) throws Exception {
+        try (HistoryView view = HistoryView.open(bucket, location)) {
+            OutputStream out = new java.io.BufferedOutputStream(System.out, 1 << 20);
+            view.history.readAt(p, at, out);
+            out.flush();
             return 0;
         } catch (FsException e) {
             throw new CliException(path + ": " + e.errno() + " (" + e.getMessage() + ")");

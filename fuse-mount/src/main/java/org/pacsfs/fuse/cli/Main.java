@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "pacsfs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An S3 bucket as a POSIX filesystem for PACS archives.",
         subcommands = {MountCommand.class, UnmountCommand.class, StatusCommand.class, LsCommand.class, CatCommand.class,
-                LostFoundCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
+                LostFoundCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class,
+                VerifyCommand.class, VersionsCommand.class, RestoreCommand.class})
 public final class Main {
 
     private static volatile List<String> arguments = List.of();

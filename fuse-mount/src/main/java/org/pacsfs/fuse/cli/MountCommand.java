@@ -61,6 +61,11 @@ final class MountCommand implements Callable<Integer> {
             + "so it may run anywhere, also while a writer is mounted.")
     boolean readOnly;
 
+    @Option(names = "--at", paramLabel = "TIME", converter = HistoryView.TimeConverter.class,
+            description = "With --read-only: show the filesystem as it was at TIME (2025-06-01T12:00:00Z, 2025-06-01T14:00:00+02:00, "
+                    + "or a local date-time 2025-06-01T14:00[:00]), e.g. to copy files back after ransomware. See docs/HISTORY.md.")
+    java.time.Instant at;
+
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "Local state: write-log, index, chunk cache. "
             + "Default: /var/lib/pacsfs/<bucket>_<prefix> as root, else ~/.cache/pacsfs/<bucket>_<prefix>. Created with mode 0700.")
     Path cacheDir;
@@ -154,6 +159,9 @@ final class MountCommand implements Callable<Integer> {
         if (backgroundNice < 0 || backgroundNice > 19) {
             throw new CliException("--background-nice must be between 0 (normal priority) and 19, got " + backgroundNice);
         }
+        if (at != null && !readOnly) {
+            throw new CliException("--at needs --read-only: a view of the past cannot be written to (to bring a file back, use pacsfs restore)");
+        }
         FuseMount.Options fuse;
         try {
             boolean others = allowOther != null ? allowOther : "root".equals(System.getProperty("user.name"));
@@ -185,7 +193,8 @@ final class MountCommand implements Callable<Integer> {
             Path readOnlyState = null;
             if (readOnly) {
                 readOnlyState = Files.createTempDirectory(Files.createDirectories(state), "read-only-");
-                fs = LocalFileSystem.openReadOnly(config.withStateDirectory(readOnlyState), remote);
+                fs = at == null ? LocalFileSystem.openReadOnly(config.withStateDirectory(readOnlyState), remote)
+                        : LocalFileSystem.openReadOnlyAt(config.withStateDirectory(readOnlyState), remote, at);
             } else {
                 fs = LocalFileSystem.open(config, remote);
             }

@@ -1,0 +1,356 @@
+package org.pacsfs.core.history;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32C;
+import org.pacsfs.core.bucket.BucketKeys;
+import org.pacsfs.core.bucket.ChunkCodec;
+import org.pacsfs.core.bucket.ChunkCorruptException;
+import org.pacsfs.core.bucket.ChunkId;
+import org.pacsfs.core.bucket.ChunkRef;
+import org.pacsfs.core.bucket.Superblock;
+import org.pacsfs.core.bucket.SuperblockException;
+import org.pacsfs.core.fs.LogSegments;
+import org.pacsfs.core.store.ObjectInfo;
+import org.pacsfs.core.store.ObjectStore;
+import org.pacsfs.core.store.ObjectStoreException;
+import org.pacsfs.core.store.RetryingObjectStore;
+
+/**
+ * Audits a filesystem in a bucket without mounting it: walks the metadata log's hash chain from segment 1 to the
+ * head, checks each segment's own checksum and its link to the predecessor, and checks every chunk a segment
+ * references against what the log recorded (present; size, CRC32C and SHA-256 of the stored object; then header and
+ * payload decode). Checkpoint manifests and an operator's {@link HeadAnchor} are compared with the chain, which is how
+ * the removal of the newest segments is detected (the log itself cannot show what follows its last object).
+ *
+ * <p>It never stops at the first problem: every problem is named, so that one run tells the whole damage. It reads
+ * only, takes no lease, and may run while the filesystem is mounted: checkpoints are listed before the log, so any
+ * checkpoint it sees is at or before a segment it lists (a checkpoint is written after its segment); segments
+ * committed after the listing are simply not part of this run.
+ *
+ * <p>Chunks are fetched in parallel ({@code parallelism} GETs at once), segment by segment, so memory holds one
+ * segment's chunks in flight plus the set of chunk ids seen (16 bytes each), not the whole bucket.
+ */
+public final class LogVerifier {
+
+    /** Called from the verifying thread after each segment and its chunks were checked. */
+    public interface Progress {
+        void segmentDone(long seq, long lastSeq, long chunks, long chunkBytes, int problems);
+    }
+
+    private final ObjectStore store;
+    private final BucketKeys keys;
+    private final int parallelism;
+    private final Progress progress;
+    private final ChunkCodec codec = new ChunkCodec();
+
+    /**
+     * @param store       the store; transient errors are retried for up to two minutes per request
+     * @param prefix      the filesystem's prefix in the store ("" when the store already points at it)
+     * @param parallelism chunk GETs in flight, 1..256
+     * @param progress    told after each segment; may be null
+     */
+    public LogVerifier(ObjectStore store, String prefix, int parallelism, Progress progress) {
+        if (parallelism < 1 || parallelism > 256) {
+            throw new IllegalArgumentException("parallelism must be 1..256, got " + parallelism);
+        }
+        this.store = new RetryingObjectStore(store, Duration.ofMinutes(2), Duration.ofSeconds(5));
+        this.keys = BucketKeys.under(prefix);
+        this.parallelism = parallelism;
+        this.progress = progress == null ? (s, l, c, b, p) -> { } : progress;
+    }
+
+    /** Verifies the whole filesystem; {@code anchor} (may be null) is a head recorded earlier. */
+    public VerifyReport verify(HeadAnchor anchor) {
+        Run run = new Run(anchor);
+        return run.execute();
+    }
+
+    /** The state of one verification. */
+    private final class Run {
+        private final HeadAnchor anchor;
+        private final List<Problem> problems = Collections.synchronizedList(new ArrayList<>());
+        private final Set<ChunkId> seen = new HashSet<>();
+        private final AtomicLong chunks = new AtomicLong();
+        private final AtomicLong chunkBytes = new AtomicLong();
+        private UUID fsId;
+
+        Run(HeadAnchor anchor) {
+            this.anchor = anchor;
+        }
+
+        VerifyReport execute() {
+            fsId = readSuperblock();
+            Map<Long, List<LogSegments.CheckpointAnchor>> checkpoints = readCheckpoints();
+            TreeSet<Long> present = listSegments();
+            long last = present.isEmpty() ? 0 : present.last();
+            // Segments a checkpoint or the anchor saw must still be there, even after the last object listed.
+            for (long cp : checkpoints.keySet()) {
+                last = Math.max(last, cp);
+            }
+            if (anchor != null) {
+                last = Math.max(last, anchor.seq());
+            }
+            HeadAnchor head = walk(present, last, checkpoints);
+            long unreferenced = countUnreferenced();
+            return new VerifyReport(fsId, head, present.size(), chunks.get(), chunkBytes.get(),
+                    checkpoints.values().stream().mapToInt(List::size).sum(), unreferenced, problems);
+        }
+
+        private UUID readSuperblock() {
+            try {
+                Optional<Superblock> sb = Superblock.read(store, keys);
+                if (sb.isEmpty()) {
+                    problems.add(new Problem(Problem.Kind.SUPERBLOCK_DAMAGED, keys.superblock(),
+                            "missing: is this the right bucket and prefix?"));
+                    return null;
+                }
+                return sb.get().fsId();
+            } catch (SuperblockException e) {
+                problems.add(new Problem(Problem.Kind.SUPERBLOCK_DAMAGED, keys.superblock(), e.getMessage()));
+                return null;
+            } catch (ObjectStoreException e) {
+                problems.add(new Problem(Problem.Kind.UNREADABLE, keys.superblock(), e.getMessage()));
+                return null;
+            }
+        }
+
+        /** Checkpoint manifests by log position. A damaged manifest is a problem here (a mount would skip it). */
+        private Map<Long, List<LogSegments.CheckpointAnchor>> readCheckpoints() {
+            Map<Long, List<LogSegments.CheckpointAnchor>> out = new HashMap<>();
+            for (ObjectInfo o : (Iterable<ObjectInfo>) store.listAll(keys.checkpointsPrefix())::iterator) {
+                if (!o.key().endsWith(".manifest")) {
+                    continue;
+                }
+                String rel = relative(o.key());
+                try {
+                    LogSegments.CheckpointAnchor a = LogSegments.decodeManifest(store.get(o.key()).bytes(), rel);
+                    if (a.seq() != keys.parseCheckpointSeq(o.key())) {
+                        problems.add(new Problem(Problem.Kind.CHECKPOINT_MISMATCH, rel, "says it is at log position " + a.seq()));
+                    } else if (fsId != null && !fsId.equals(a.fsId())) {
+                        problems.add(new Problem(Problem.Kind.CHECKPOINT_MISMATCH, rel, "belongs to filesystem " + a.fsId()));
+                    } else {
+                        out.computeIfAbsent(a.seq(), s -> new ArrayList<>()).add(a);
+                    }
+                } catch (IllegalArgumentException e) {
+                    problems.add(new Problem(Problem.Kind.CHECKPOINT_MISMATCH, rel, "does not verify: " + e.getMessage()));
+                } catch (ObjectStoreException.NotFound e) {
+                    // removed between listing and reading: nothing to compare
+                }
+            }
+            return out;
+        }
+
+        private TreeSet<Long> listSegments() {
+            TreeSet<Long> seqs = new TreeSet<>();
+            for (ObjectInfo o : (Iterable<ObjectInfo>) store.listAll(keys.logPrefix())::iterator) {
+                try {
+                    long seq = keys.parseLogSeq(o.key());
+                    if (seq == 0) {
+                        throw new IllegalArgumentException("segment numbers start at 1");
+                    }
+                    seqs.add(seq);
+                } catch (IllegalArgumentException e) {
+                    problems.add(new Problem(Problem.Kind.UNEXPECTED_OBJECT, relative(o.key()), "not a log segment key: " + e.getMessage()));
+                }
+            }
+            return seqs;
+        }
+
+        /** Walks 1..last; returns the head (the last segment, as stored) or null if it is missing. */
+        private HeadAnchor walk(TreeSet<Long> present, long last, Map<Long, List<LogSegments.CheckpointAnchor>> checkpoints) {
+            ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
+                Thread t = new Thread(r, "pacsfs-verify");
+                t.setDaemon(true);
+                return t;
+            });
+            try {
+                byte[] prev = LogSegments.NO_PREDECESSOR;
+                HeadAnchor head = null;
+                for (long seq = 1; seq <= last; seq++) {
+                    int before = problems.size();
+                    byte[] sha = present.contains(seq) ? checkSegment(seq, prev, pool) : missing(seq);
+                    boolean linkOk = !hasProblemWith(relative(keys.logSegment(seq)), before);
+                    compareAnchors(seq, sha, checkpoints);
+                    // After a segment that is itself wrong, the next link cannot be judged: the damage is named once.
+                    prev = linkOk ? sha : null;
+                    head = sha == null ? null : new HeadAnchor(seq, sha);
+                    progress.segmentDone(seq, last, chunks.get(), chunkBytes.get(), problems.size());
+                }
+                return head;
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+
+        private boolean hasProblemWith(String key, int from) {
+            synchronized (problems) {
+                return problems.subList(from, problems.size()).stream().anyMatch(p -> p.key().equals(key));
+            }
+        }
+
+        private byte[] missing(long seq) {
+            problems.add(new Problem(Problem.Kind.SEGMENT_MISSING, relative(keys.logSegment(seq)), "not in the bucket"));
+            return null;
+        }
+
+        /**
+         * Checks one segment and its chunks; returns the SHA-256 of the object as stored (null if it cannot be read).
+         * {@code prev} is the predecessor's hash, null when the predecessor is missing (then the link cannot be checked,
+         * and the missing predecessor was already named).
+         */
+        private byte[] checkSegment(long seq, byte[] prev, ExecutorService pool) {
+            String key = keys.logSegment(seq);
+            String rel = relative(key);
+            byte[] bytes;
+            try {
+                bytes = store.get(key).bytes();
+            } catch (ObjectStoreException.NotFound e) {
+                return missing(seq);
+            } catch (ObjectStoreException e) {
+                problems.add(new Problem(Problem.Kind.UNREADABLE, rel, e.getMessage()));
+                return null;
+            }
+            byte[] sha = LogSegments.sha256(bytes);
+            LogSegments.Segment seg;
+            try {
+                seg = LogSegments.decode(bytes, rel);
+            } catch (IllegalArgumentException e) {
+                problems.add(new Problem(Problem.Kind.SEGMENT_DAMAGED, rel, e.getMessage()));
+                return sha;
+            }
+            if (seg.seq() != seq) {
+                problems.add(new Problem(Problem.Kind.SEGMENT_OUT_OF_CHAIN, rel, "says it is segment " + seg.seq()));
+            } else if (fsId != null && !fsId.equals(seg.fsId())) {
+                problems.add(new Problem(Problem.Kind.SEGMENT_OUT_OF_CHAIN, rel, "belongs to filesystem " + seg.fsId() + ", not " + fsId));
+            } else if (prev != null && !Arrays.equals(prev, seg.prevSha256())) {
+                problems.add(new Problem(Problem.Kind.SEGMENT_OUT_OF_CHAIN, rel, seq == 1
+                        ? "names a predecessor, but it is the first segment"
+                        : "does not name the SHA-256 of " + relative(keys.logSegment(seq - 1))
+                                + ": the chain is broken between them (one of the two was replaced)"));
+            }
+            if (fsId == null) {
+                fsId = seg.fsId();
+            }
+            checkChunks(seg, rel, pool);
+            return sha;
+        }
+
+        private void checkChunks(LogSegments.Segment seg, String segmentKey, ExecutorService pool) {
+            Semaphore inFlight = new Semaphore(parallelism * 2);
+            List<Future<?>> pending = new ArrayList<>();
+            for (ChunkRef ref : seg.chunks()) {
+                if (!seen.add(ref.id())) {
+                    continue;
+                }
+                inFlight.acquireUninterruptibly();
+                pending.add(pool.submit(() -> {
+                    try {
+                        checkChunk(ref, segmentKey);
+                    } finally {
+                        inFlight.release();
+                    }
+                }));
+            }
+            for (Future<?> f : pending) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("verify interrupted", e);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException("verify failed unexpectedly: " + e.getCause(), e.getCause());
+                }
+            }
+        }
+
+        private void checkChunk(ChunkRef ref, String segmentKey) {
+            String key = keys.chunk(ref.id());
+            String rel = relative(key);
+            byte[] bytes;
+            try {
+                bytes = store.get(key).bytes();
+            } catch (ObjectStoreException.NotFound e) {
+                problems.add(new Problem(Problem.Kind.CHUNK_MISSING, rel, "not in the bucket (referenced by " + segmentKey + ")"));
+                return;
+            } catch (ObjectStoreException e) {
+                problems.add(new Problem(Problem.Kind.UNREADABLE, rel, e.getMessage()));
+                return;
+            }
+            chunks.incrementAndGet();
+            chunkBytes.addAndGet(bytes.length);
+            String mismatch = compare(ref, bytes);
+            if (mismatch != null) {
+                problems.add(new Problem(Problem.Kind.CHUNK_DAMAGED, rel, mismatch + " (referenced by " + segmentKey + ")"));
+            }
+        }
+
+        /** What differs between the stored object and the log's record of it, or null. */
+        private String compare(ChunkRef ref, byte[] bytes) {
+            if (bytes.length != ref.storedLength()) {
+                return "object is " + bytes.length + " bytes, the log recorded " + ref.storedLength();
+            }
+            CRC32C crc = new CRC32C();
+            crc.update(bytes);
+            if ((int) crc.getValue() != ref.crc32c()) {
+                return String.format("CRC32C is %08x, the log recorded %08x", (int) crc.getValue(), ref.crc32c());
+            }
+            if (!codec.verifySha256(ref, ByteBuffer.wrap(bytes))) {
+                return "SHA-256 differs from the one the log recorded (same CRC32C: deliberate tampering?)";
+            }
+            try {
+                codec.decode(ref, ByteBuffer.wrap(bytes));
+                return null;
+            } catch (ChunkCorruptException e) {
+                return "header or payload does not verify: " + e.getMessage();
+            }
+        }
+
+        private void compareAnchors(long seq, byte[] sha, Map<Long, List<LogSegments.CheckpointAnchor>> checkpoints) {
+            for (LogSegments.CheckpointAnchor cp : checkpoints.getOrDefault(seq, List.of())) {
+                if (sha != null && !Arrays.equals(sha, cp.logSha256())) {
+                    problems.add(new Problem(Problem.Kind.CHECKPOINT_MISMATCH, relative(keys.logSegment(seq)),
+                            "a checkpoint taken after it recorded another SHA-256 for it: it was replaced"));
+                }
+            }
+            if (anchor != null && anchor.seq() == seq && (sha == null || !Arrays.equals(sha, anchor.sha256()))) {
+                problems.add(new Problem(Problem.Kind.ANCHOR_MISMATCH, relative(keys.logSegment(seq)),
+                        "the anchor " + anchor + " does not match " + (sha == null ? "(segment unreadable)" : "its SHA-256 now")));
+            }
+        }
+
+        private long countUnreferenced() {
+            long n = 0;
+            for (ObjectInfo o : (Iterable<ObjectInfo>) store.listAll(keys.chunksPrefix())::iterator) {
+                try {
+                    if (!seen.contains(keys.parseChunk(o.key()))) {
+                        n++;
+                    }
+                } catch (IllegalArgumentException e) {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        private String relative(String key) {
+            return key.substring(keys.prefix().length());
+        }
+    }
+}

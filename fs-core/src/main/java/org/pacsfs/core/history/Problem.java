@@ -1,0 +1,40 @@
+package org.pacsfs.core.history;
+
+/**
+ * One thing {@link LogVerifier} found wrong, naming the object.
+ *
+ * @param kind   what is wrong
+ * @param key    the object's key relative to the filesystem's store (e.g. {@code log/00000000000000000007})
+ * @param detail what exactly did not match, for a person
+ */
+public record Problem(Kind kind, String key, String detail) {
+
+    /** The kinds of problem, each a word an operator can grep for. */
+    public enum Kind {
+        /** The superblock is absent or does not verify. */
+        SUPERBLOCK_DAMAGED,
+        /** A log segment the chain needs is not in the bucket (a gap, or fewer segments than a checkpoint or the anchor saw). */
+        SEGMENT_MISSING,
+        /** A segment fails its own checks (CRC32C, magic, version, structure). */
+        SEGMENT_DAMAGED,
+        /** A segment verifies by itself but is not the link the chain needs (wrong predecessor hash, position or filesystem). */
+        SEGMENT_OUT_OF_CHAIN,
+        /** A chunk a segment references is not in the bucket. */
+        CHUNK_MISSING,
+        /** A chunk is there but its size, CRC32C, SHA-256 or contents differ from what the log recorded. */
+        CHUNK_DAMAGED,
+        /** A checkpoint manifest does not verify, or records another SHA-256 for its log position than the chain has. */
+        CHECKPOINT_MISMATCH,
+        /** The head hash an operator recorded earlier is not the hash of that segment now. */
+        ANCHOR_MISMATCH,
+        /** An object under {@code log/} whose key is not a segment key. */
+        UNEXPECTED_OBJECT,
+        /** An object could not be read at all (permissions, a persistent server error). */
+        UNREADABLE
+    }
+
+    @Override
+    public String toString() {
+        return kind + " " + key + ": " + detail;
+    }
+}

@@ -1,0 +1,32 @@
+package org.pacsfs.core.history;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * What {@link LogVerifier} found.
+ *
+ * @param fsId                the filesystem (from the superblock; from the first segment if the superblock is damaged;
+ *                            null if neither could be read)
+ * @param head                the last segment of the log as the bucket holds it now, as an anchor to record
+ *                            elsewhere; null if the log is empty or its last segment is missing
+ * @param segments            segments read
+ * @param chunks              chunk objects checked (each referenced chunk once)
+ * @param chunkBytes          stored bytes of the chunks checked
+ * @param checkpoints         checkpoint manifests compared with the chain
+ * @param unreferencedChunks  chunk objects no segment references (uploads of a batch whose segment was never
+ *                            committed, e.g. after a crash; harmless, and not a problem: GC removes them)
+ * @param problems            everything found wrong, in log order; empty if the filesystem verified
+ */
+public record VerifyReport(UUID fsId, HeadAnchor head, long segments, long chunks, long chunkBytes, int checkpoints,
+                           long unreferencedChunks, List<Problem> problems) {
+
+    public VerifyReport {
+        problems = List.copyOf(problems);
+    }
+
+    /** True if nothing is missing, damaged or out of chain. */
+    public boolean ok() {
+        return problems.isEmpty();
+    }
+}

@@ -1,0 +1,131 @@
+package org.pacsfs.fuse.cli;
+
+import java.io.PrintStream;
+import java.util.concurrent.Callable;
+import org.pacsfs.core.history.HeadAnchor;
+import org.pacsfs.core.history.LogVerifier;
+import org.pacsfs.core.history.Problem;
+import org.pacsfs.core.history.VerifyReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code pacsfs verify s3://BUCKET[/PREFIX]}: audit the filesystem in the bucket (hash chain, every chunk), print the
+ * head anchor. Exit status: 0 verified, 3 problems found (each named on stdout), 1 could not run, 2 usage.
+ */
+@Command(name = "verify", description = {
+        "Audit a filesystem in the bucket without mounting it: walk the metadata log's hash chain from the first segment "
+                + "to the head, check every segment and every chunk it references (present; size, CRC32C and SHA-256 as "
+                + "the log recorded), and print the head anchor to record elsewhere as tamper evidence.",
+        "Exit status: 0 verified, 3 problems found (each named), 1 could not run. Progress goes to stderr."})
+final class VerifyCommand implements Callable<Integer> {
+
+    /** Exit status when the run completed and found problems. */
+    static final int PROBLEMS_FOUND = 3;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "s3://BUCKET[/PREFIX]", converter = S3Location.Converter.class,
+            description = "Where the filesystem lives (omit with --embedded-s3).")
+    S3Location location;
+
+    @Option(names = "--expect-head", paramLabel = "SEQ:SHA256", converter = AnchorConverter.class,
+            description = "A head anchor printed by an earlier verify: that segment must still have exactly this hash "
+                    + "(this is what detects the removal or rewrite of the newest segments).")
+    HeadAnchor expected;
+
+    @Option(names = "--parallel", paramLabel = "N", description = "Chunk downloads in flight, 1..256. Default: 8.")
+    int parallel = 8;
+
+    @Option(names = "--quiet", description = "No progress on stderr.")
+    boolean quiet;
+
+    @Mixin
+    BucketOptions bucket;
+
+    @Override
+    public Integer call() throws Exception {
+        if (parallel < 1 || parallel > 256) {
+            throw new CliException("--parallel must be 1..256, got " + parallel);
+        }
+        try (BucketOptions.Connection conn = bucket.connect(location)) {
+            String where = conn.location().toString();
+            ProgressLine progress = new ProgressLine(System.err, quiet);
+            VerifyReport r = new LogVerifier(conn.store(), "", parallel, progress::update).verify(expected);
+            progress.finish();
+            print(System.out, where, r);
+            return r.ok() ? 0 : PROBLEMS_FOUND;
+        }
+    }
+
+    static void print(PrintStream out, String where, VerifyReport r) {
+        out.println("filesystem: " + (r.fsId() == null ? "(unknown)" : r.fsId()) + " in " + where);
+        out.println("log:        " + r.segments() + " segments");
+        out.println("chunks:     " + r.chunks() + " checked, " + human(r.chunkBytes()) + " stored bytes"
+                + (r.unreferencedChunks() > 0 ? "; " + r.unreferencedChunks() + " unreferenced (uploads never committed; not a problem)" : ""));
+        out.println("checkpoints:" + " " + r.checkpoints() + " compared with the chain");
+        out.println("head:       " + (r.head() == null ? "(none: the log is empty or its last segment is missing)" : r.head()));
+        for (Problem p : r.problems()) {
+            out.println("PROBLEM " + p);
+        }
+        out.println(r.ok() ? "result:     OK" : "result:     " + r.problems().size() + " problem(s)");
+        out.flush();
+    }
+
+    /** Bytes for people: B, KiB, MiB, GiB, TiB with one decimal. */
+    static String human(long bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? bytes + " B" : String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /** One progress line on stderr, at most once a second (rewritten in place on a terminal). */
+    static final class ProgressLine {
+        private final PrintStream err;
+        private final boolean quiet;
+        private final boolean terminal = System.console() != null;
+        private long lastNs;
+        private String lastText;
+
+        ProgressLine(PrintStream err, boolean quiet) {
+            this.err = err;
+            this.quiet = quiet;
+        }
+
+        void update(long seq, long lastSeq, long chunks, long bytes, int problems) {
+            lastText = String.format("verify: segment %d/%d, %d chunks (%s) checked, %d problem(s)",
+                    seq, lastSeq, chunks, human(bytes), problems);
+            long now = System.nanoTime();
+            if (!quiet && now - lastNs > 1_000_000_000L) {
+                lastNs = now;
+                err.print(terminal ? "\r" + lastText : lastText + "\n");
+                err.flush();
+            }
+        }
+
+        void finish() {
+            if (!quiet && lastText != null) {
+                err.print(terminal ? "\r" + lastText + "\n" : lastText + "\n");
+                err.flush();
+            }
+        }
+    }
+
+    static final class AnchorConverter implements ITypeConverter<HeadAnchor> {
+        @Override
+        public HeadAnchor convert(String value) {
+            try {
+                return HeadAnchor.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("--expect-head: " + e.getMessage());
+            }
+        }
+    }
+}
