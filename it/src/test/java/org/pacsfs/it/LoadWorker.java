@@ -67,14 +67,15 @@ public final class LoadWorker {
 
     private void run(int thread) {
         Random random = new Random(proc * 1000L + thread);
-        Path dir = mnt.resolve("study-" + (random.nextInt(6)));
         String me = proc + "-" + thread;
         Path log = mnt.resolve("logs").resolve("log-" + me);
         List<Path> mine = new ArrayList<>();
         long started = System.nanoTime();
         int n = 0;
         try {
-            Files.createDirectories(dir);
+            for (int d = 0; d < 6; d++) {
+                Files.createDirectories(mnt.resolve("study-" + d)); // any thread writes into any of them
+            }
             Files.createDirectories(log.getParent());
             while (System.nanoTime() < deadline) {
                 int dice = random.nextInt(100);

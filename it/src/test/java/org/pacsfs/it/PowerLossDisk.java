@@ -228,6 +228,9 @@ final class PowerLossDisk {
     }
 
     private boolean damage(Path p, Random random) throws IOException {
+        if (!Files.exists(p)) {
+            return false;
+        }
         byte[] now = Files.readAllBytes(p);
         byte[] old = older.get(p);
         byte[] after;
@@ -286,12 +289,22 @@ final class PowerLossDisk {
             if (!Files.isDirectory(dir)) {
                 continue;
             }
-            try (Stream<Path> s = Files.walk(dir)) {
-                s.filter(Files::isRegularFile).filter(p -> {
+            // The cache may be writing (tmp + rename) and evicting while the session runs: files come and go.
+            Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes attrs) {
                     String n = p.getFileName().toString();
-                    return !n.startsWith("CLEAN") && !n.equals("lock");
-                }).forEach(out::add);
-            }
+                    if (attrs.isRegularFile() && !n.startsWith("CLEAN") && !n.equals("lock")) {
+                        out.add(p);
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) {
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+            });
         }
         return out;
     }
