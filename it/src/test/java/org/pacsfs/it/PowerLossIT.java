@@ -41,13 +41,13 @@ import org.pacsfs.testing.WithS3Proxy;
  * session ends with a clean unmount instead (the index is then trusted at the next open). At the end a new machine
  * (empty state directory) reads the bucket and must see the same tree.
  *
- * <p>Cuts: -Dpacsfs.it.powerCuts (default 8; the long run uses many more); seed: -Dpacsfs.it.powerSeed.
+ * <p>Cuts: -Dpacsfs.it.powerCuts (default 16; the long run uses many more); seed: -Dpacsfs.it.powerSeed.
  */
 @WithS3Proxy
 @Timeout(1800)
 class PowerLossIT {
 
-    private static final int CUTS = Integer.getInteger("pacsfs.it.powerCuts", 8);
+    private static final int CUTS = Integer.getInteger("pacsfs.it.powerCuts", 16);
     private static final long SEED = Long.getLong("pacsfs.it.powerSeed", System.nanoTime());
     private static final int W = OpenFlags.O_RDWR | OpenFlags.O_CREAT | OpenFlags.O_EXCL;
 
