@@ -95,17 +95,22 @@ final class PacsfsProcess {
         Path log = Files.createTempFile(cacheDir.getParent(), "mount-", ".log");
         Process p = builder(bucket, args).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        // The child says when its mount is there (a mount left behind by a killed process would look mounted too).
-        while (!(Files.readString(log).contains("mounted at " + mountPoint) && MountTable.isFuseMount(mountPoint)
-                && !MountTable.isStale(mountPoint))) {
-            if (!p.isAlive()) {
-                throw new AssertionError("pacsfs mount exited with " + p.exitValue() + ":\n" + Files.readString(log));
+        try {
+            // The child says when its mount is there (a mount left behind by a killed process would look mounted too).
+            while (!(Files.readString(log).contains("mounted at " + mountPoint) && MountTable.isFuseMount(mountPoint)
+                    && !MountTable.isStale(mountPoint))) {
+                if (!p.isAlive()) {
+                    throw new AssertionError("pacsfs mount exited with " + p.exitValue() + ":\n" + Files.readString(log));
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("no mount after 90 s:\n" + Files.readString(log));
+                }
+                Thread.sleep(50);
             }
-            if (System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                throw new AssertionError("no mount after 90 s:\n" + Files.readString(log));
-            }
-            Thread.sleep(50);
+        } catch (Exception | Error e) {
+            // Also when a test's timeout interrupts the wait: no mount process may outlive the test.
+            new Mount(p, mountPoint, log).close();
+            throw e;
         }
         return new Mount(p, mountPoint, log);
     }

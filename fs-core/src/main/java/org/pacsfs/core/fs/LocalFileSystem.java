@@ -232,6 +232,15 @@ public final class LocalFileSystem implements FileSystem {
                 }
                 replayed = replay(wal, index, head == null ? 1 : head.shippedLsn(identity.walId()) + 1);
             }
+            if (head != null && head.shippedLsn(identity.walId()) > wal.lastLsn()) {
+                // The flusher forces records before shipping them, so only a disk that lost forced writes (a volatile
+                // cache that ignores flushes) or an older copy of the state directory gets here. Every local record is
+                // in the bucket then; new records would reuse LSNs the bucket already names.
+                throw new IllegalStateException("the bucket holds this machine's write-log up to LSN " + head.shippedLsn(identity.walId())
+                        + ", but the local write-log in " + config.walConfig().directory() + " ends at LSN " + wal.lastLsn()
+                        + ": the local disk lost writes it had reported durable, or the state directory is an older copy. Nothing "
+                        + "of it is missing from the bucket: move the state directory aside and mount with an empty one");
+            }
             if (head != null && head.foreignAfter(identity.walId()) && wal.lastLsn() > head.shippedLsn(identity.walId())) {
                 throw new IllegalStateException("another writer committed to the bucket after this machine's last shipment, while "
                         + (wal.lastLsn() - head.shippedLsn(identity.walId())) + " local changes were not shipped: the lease was taken over. "
