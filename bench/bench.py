@@ -257,6 +257,12 @@ class Pacsfs(System):
         m = re.search(r"total (\d+)K, used (\d+)K", r.stdout)
         if m:
             out["heap_used"] = int(m.group(2)) * 1024
+        # the live set: what a smaller -Xmx would have to hold (a full GC after the workload, outside every timing)
+        subprocess.run(["jcmd", str(self.pid), "GC.run"], capture_output=True, timeout=120)
+        r = subprocess.run(["jcmd", str(self.pid), "GC.heap_info"], capture_output=True, text=True, timeout=60)
+        m = re.search(r"total (\d+)K, used (\d+)K", r.stdout)
+        if m:
+            out["heap_live"] = int(m.group(2)) * 1024
         return out
 
 
