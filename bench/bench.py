@@ -671,7 +671,9 @@ def wl_fio(ctx, job):
         drop_caches()
         args = ["--name=rnd", "--rw=randread", "--bs=4k", "--size=%dM" % sz["fio_rand_mib"]]
     t0 = now()
-    r = subprocess.run(["fio"] + common + args, capture_output=True, text=True, timeout=sz["fio_runtime"] * 4 + 600)
+    # cwd: fio leaves its verify state files (*-verify.state) in the current directory
+    r = subprocess.run(["fio"] + common + args, capture_output=True, text=True, timeout=sz["fio_runtime"] * 4 + 600,
+                       cwd=ctx.bench.work)
     wall = now() - t0
     if r.returncode != 0:
         raise RuntimeError("fio %s failed: %s %s" % (job, r.stdout[-1500:], r.stderr[-1500:]))
