@@ -181,8 +181,9 @@ def write(bench):
     L = []
     L.append("# pacsfs benchmark results (%s mode)" % ("quick" if bench.args.quick else "full"))
     L.append("")
-    L.append("Run %s to %s; command: `%s`. Load average at start %s, at end %s." % (
-        bench.started, bench.finished, bench.args.command, bench.load_start, bench.load_end))
+    L.append("Run %s to %s; command: `%s`. Load average at start %s, at end %s. Added S3 latency per request: %s ms." % (
+        bench.started, bench.finished, bench.args.command, bench.load_start, bench.load_end,
+        getattr(bench, "s3env", {}).get("S3_LATENCY_MS", "0")))
     L.append("")
     L.append("## Machine")
     L.append("")

@@ -8,6 +8,8 @@
 #   options: --systems a,b,... (local,pacsfs-local,pacsfs-remote,s3fs,rclone)  --workloads a,b,...
 #            (append-close,append-close-pause,dicom-series,dicom-series-fsync,dicom-series-fsync-compressible,seq,
 #             fsync-latency,metadata,storescp,fio)  --out DIR (default bench/results/DATE)  --no-build
+#            --s3-latency-ms N (each counting proxy delays every request by N ms, standing in for a real S3
+#            endpoint's round trip; default 0: S3Proxy on loopback as it is)
 #
 # Installs what is missing (apt-get install s3fs rclone dcmtk fio), builds pacsfs (never mvn install), compiles the
 # S3 side (it/src/test/java/org/pacsfs/it/bench) against the build, runs bench/bench.py, and on every exit unmounts
@@ -24,8 +26,9 @@ while [[ $# -gt 0 ]]; do
     --workloads) workloads="$2"; shift ;;
     --out) out="$2"; shift ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) echo "bench/run.sh: unknown option '$1'; accepted: --quick, --self-check, --systems LIST, --workloads LIST, --out DIR, --no-build" >&2; exit 2 ;;
+    --s3-latency-ms) export BENCH_S3_LATENCY_MS="$2"; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "bench/run.sh: unknown option '$1'; accepted: --quick, --self-check, --systems LIST, --workloads LIST, --out DIR, --no-build, --s3-latency-ms N" >&2; exit 2 ;;
   esac
   shift
 done

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
 import org.pacsfs.core.store.embedded.S3ProxyProcess;
 
 /**
@@ -24,6 +23,8 @@ import org.pacsfs.core.store.embedded.S3ProxyProcess;
  * {@code WORK_DIR/counters.tsv} every 50 ms (atomically) with one line per bucket:
  * {@code bucket bytes_up bytes_down requests PUT POST GET HEAD DELETE}. Runs until SIGTERM or until PARENT_PID exits;
  * S3Proxy is stopped on the way out (its shutdown hook), the bucket data in {@code WORK_DIR/s3data} is left to the caller.
+ * Environment {@code BENCH_S3_LATENCY_MS}: a delay the proxies add to every request (default 0), to stand in for the
+ * round trip to a real S3 endpoint.
  */
 public final class BenchS3 {
 
@@ -41,6 +42,17 @@ public final class BenchS3 {
         Path jar = Path.of(args[1]);
         long parent = Long.parseLong(args[2]);
         List<String> buckets = List.of(args).subList(3, args.length);
+        String latencyText = System.getenv().getOrDefault("BENCH_S3_LATENCY_MS", "0");
+        long latency;
+        try {
+            latency = Long.parseLong(latencyText);
+        } catch (NumberFormatException e) {
+            latency = -1;
+        }
+        if (latency < 0 || latency > 10_000) {
+            System.err.println("BENCH_S3_LATENCY_MS must be a whole number of milliseconds 0..10000, got '" + latencyText + "'");
+            System.exit(2);
+        }
         Files.createDirectories(work.resolve("s3data"));
         S3ProxyProcess server = S3ProxyProcess.builder(jar)
                 .dataDirectory(work.resolve("s3data"))
@@ -50,7 +62,7 @@ public final class BenchS3 {
         Map<String, CountingProxy> proxies = new LinkedHashMap<>();
         for (String b : buckets) {
             server.createBucket(b);
-            proxies.put(b, new CountingProxy(server.endpoint()));
+            proxies.put(b, new CountingProxy(server.endpoint(), latency));
         }
         List<String> env = new ArrayList<>();
         env.add("S3_DIRECT=" + server.endpoint());
@@ -59,6 +71,7 @@ public final class BenchS3 {
         env.add("AWS_ACCESS_KEY_ID=" + server.accessKeyId());
         env.add("AWS_SECRET_ACCESS_KEY=" + server.secretAccessKey());
         env.add("AWS_REGION=" + server.region());
+        env.add("S3_LATENCY_MS=" + latency);
         for (Map.Entry<String, CountingProxy> e : proxies.entrySet()) {
             env.add("PROXY_" + e.getKey().replace('-', '_') + "=" + e.getValue().endpoint());
         }
@@ -92,5 +105,4 @@ public final class BenchS3 {
         Files.writeString(tmp, b.toString());
         Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE);
     }
-
 }

@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.LongAdder;
  * this one streams bodies through a 64 KiB buffer, so that 128 MiB range GETs of rclone or 1 GiB of shipping neither
  * sit in the proxy's heap nor wait for the whole body before the first byte goes on; and it counts requests per
  * HTTP method (PUT, POST, GET, HEAD, DELETE), which the PUTs-per-file target needs. Keep-alive, Content-Length and
- * chunked bodies, {@code Expect: 100-continue} (answered here, forwarded without it).
+ * chunked bodies, {@code Expect: 100-continue} (answered here, forwarded without it). An optional fixed delay per
+ * request stands in for the round trip to a real S3 endpoint (S3Proxy on loopback answers in well under a millisecond).
  */
 final class CountingProxy implements AutoCloseable {
 
@@ -41,9 +42,15 @@ final class CountingProxy implements AutoCloseable {
     private final Map<String, LongAdder> perMethod = new ConcurrentHashMap<>();
     private final AtomicLong bytesUp = new AtomicLong();
     private final AtomicLong bytesDown = new AtomicLong();
+    private final long latencyMillis;
 
-    CountingProxy(URI upstream) throws IOException {
+    /** {@code latencyMillis}: added before each request is forwarded (0 = none). */
+    CountingProxy(URI upstream, long latencyMillis) throws IOException {
+        if (latencyMillis < 0) {
+            throw new IllegalArgumentException("latencyMillis must be >= 0, got " + latencyMillis);
+        }
         this.upstream = upstream;
+        this.latencyMillis = latencyMillis;
         this.listener = new ServerSocket();
         listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         pool.execute(this::acceptLoop);
@@ -107,6 +114,9 @@ final class CountingProxy implements AutoCloseable {
                     return;
                 }
                 perMethod.computeIfAbsent(request.method, k -> new LongAdder()).increment();
+                if (latencyMillis > 0) {
+                    Thread.sleep(latencyMillis);
+                }
                 if (request.expectContinue) {
                     cout.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                     cout.flush();
@@ -131,6 +141,8 @@ final class CountingProxy implements AutoCloseable {
             }
         } catch (IOException e) {
             // one side closed the connection: the other sees it closed too
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             open.remove(client);
         }
