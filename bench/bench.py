@@ -923,6 +923,12 @@ class Bench:
         self.finished = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
         import report
         report.write(self)
+        failed = [r["system"] + "/" + r["workload"] + ": " + r["error"] for r in self.rows if r.get("error")]
+        failed += [s + ": " + m["error"] for s, m in self.systems_meta.items() if m.get("error")]
+        if failed:  # a workload that failed (or could not verify its data) fails the run: --self-check relies on it
+            log("FAILED:\n  " + "\n  ".join(failed))
+            sys.exit(1)
+        log("all workloads ran and verified their data")
 
 
 def main():
