@@ -164,6 +164,14 @@ class System:
                     out[k] = int(v.split()[0]) * 1024
         return out
 
+    def cpu_seconds(self):
+        """User + system CPU time of the mount process so far (all its threads)."""
+        if self.pid is None:
+            return None
+        with open("/proc/%d/stat" % self.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def reset_peak(self):
         if self.pid is not None:
             with open("/proc/%d/clear_refs" % self.pid, "w") as f:
@@ -810,9 +818,13 @@ class Bench:
         system.reset_peak()
         log("%s / %s ..." % (system.name, workload))
         try:
+            cpu0 = system.cpu_seconds()
             res = fn()
             res["drain"] = system.drain(900) if drain else 0.0
             res["error"] = ""
+            cpu1 = system.cpu_seconds()
+            # CPU of the mount process from the start to the drain (a remount in between: the new process only)
+            res["mount_cpu_s"] = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None and cpu1 >= cpu0 else cpu1
         except Exception as e:  # a failing workload is a row that says so, the run goes on
             log("  FAILED: %s" % e)
             res = Result(ops=0, bytes=0, wall=0.0, drain=0.0, capped=False, verified=False, note="", error=str(e)[:300])
@@ -832,8 +844,9 @@ class Bench:
             busy = res.get("busy", res["wall"])
             res["MBps"] = res["bytes"] / busy / 1e6 if res["bytes"] else None
             res["ops_per_s"] = res["ops"] / busy if res["ops"] else None
-        log("  wall %.2f s, drain %.2f s, S3 %d req (%d PUT) %.1f MB up%s%s" % (
-            res["wall"], res["drain"], res["s3_requests"], res["s3_PUT"], res["s3_bytes_up"] / 1e6,
+        log("  wall %.2f s, drain %.2f s, mount CPU %s s, S3 %d req (%d PUT) %.1f MB up%s%s" % (
+            res["wall"], res["drain"], "%.1f" % res["mount_cpu_s"] if res.get("mount_cpu_s") is not None else "-",
+            res["s3_requests"], res["s3_PUT"], res["s3_bytes_up"] / 1e6,
             ", CAPPED" if res.get("capped") else "", (", ERROR " + res["error"]) if res["error"] else ""))
         self.rows.append(res)
         return res

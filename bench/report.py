@@ -165,7 +165,7 @@ def write(bench):
     out = bench.out
     keys = ["workload", "system", "note", "ops", "bytes", "wall", "busy", "drain", "MBps", "ops_per_s", "p50_ms",
             "p99_ms", "fio_MBps", "fio_iops", "s3_requests", "s3_PUT", "s3_POST", "s3_GET", "s3_HEAD", "s3_DELETE",
-            "s3_bytes_up", "s3_bytes_down", "rss_peak", "rss", "heap_committed", "heap_used", "heap_live", "direct_committed",
+            "s3_bytes_up", "s3_bytes_down", "mount_cpu_s", "rss_peak", "rss", "heap_committed", "heap_used", "heap_live", "direct_committed",
             "nmt_committed", "capped", "verified", "error"]
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
@@ -250,12 +250,12 @@ def write(bench):
     L.append("wall = until the last close (or fsync) returned; drain = from then until everything was in S3 (pacsfs: "
              "`unshippedRecords` 0 in `pacsfs status`; rclone: `vfs/stats` upload queue empty; s3fs uploads at "
              "close, so 0); S3 = requests and bytes through the counting proxy in front of that system's bucket, "
-             "from the workload's start to its drain; amp = bytes sent to S3 / bytes written; RSS = VmHWM of the "
+             "from the workload's start to its drain; amp = bytes sent to S3 / bytes written; mount CPU = user + system CPU seconds of the mount process from the workload's start to its drain; RSS = VmHWM of the "
              "mount process during the workload (reset before it); heap+direct = NMT committed Java Heap + Other "
              "(direct buffers) after the workload.")
     L.append("")
-    L.append("| workload | system | work | wall s | drain s | MB/s | ops/s | p50 / p99 ms | S3 req | PUT | GET | bytes up MB | amp | PUT/file | RSS MiB | heap+direct MiB | verified |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    L.append("| workload | system | work | wall s | drain s | MB/s | ops/s | p50 / p99 ms | S3 req | PUT | GET | bytes up MB | amp | PUT/file | mount CPU s | RSS MiB | heap+direct MiB | verified |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in sorted(rows, key=lambda r: (ORDER.index(r["workload"]), SYSTEMS.index(r["system"]))):
         amp = ratio(r.get("s3_bytes_up"), r.get("bytes")) if r.get("bytes") and r["system"] != "local" else None
         ppf = ratio(r.get("s3_PUT"), r.get("files")) if r.get("files") and r["system"] != "local" else None
@@ -264,10 +264,10 @@ def write(bench):
         mbps = r.get("fio_MBps", r.get("MBps"))
         ops = r.get("fio_iops", r.get("ops_per_s"))
         ver = "ERROR: " + r["error"] if r.get("error") else fmt(r.get("verified"))
-        L.append("| %s | %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        L.append("| %s | %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["workload"], r["system"], r.get("note", ""), " **(capped at %d s)**" % bench.sizes["cap"] if r.get("capped") else "",
             fmt(r.get("wall")), fmt(r.get("drain")), fmt(mbps), fmt(ops), lat, r.get("s3_requests", ""), r.get("s3_PUT", ""),
-            r.get("s3_GET", ""), fmt(r.get("s3_bytes_up", 0) / 1e6), fmt(amp), fmt(ppf),
+            r.get("s3_GET", ""), fmt(r.get("s3_bytes_up", 0) / 1e6), fmt(amp), fmt(ppf), fmt(r.get("mount_cpu_s")),
             fmt(r["rss_peak"] / MIB if r.get("rss_peak") else None), fmt(hd), ver))
     L.append("")
     with open(os.path.join(out, "results.md"), "w") as f:
