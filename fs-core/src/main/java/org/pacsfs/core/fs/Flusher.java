@@ -297,9 +297,10 @@ final class Flusher implements AutoCloseable {
     }
 
     /**
-     * Where each piece goes: chunks are filled per file (a file with at least minChunkBytes in the batch gets chunks
-     * of its own, so a large sequential file is stored in full-size chunks even when other files' writes are
-     * interleaved); the data of files with less is packed together into shared chunks.
+     * Where each piece goes: chunks are filled per file (a file with at least {@link ShipConfig#packBelowBytes()} in
+     * the batch gets chunks of its own, so a large sequential file is stored in full-size chunks even when other files'
+     * writes are interleaved); the data of files with less is packed together into shared chunks, so that a series of
+     * DICOM instances of a few hundred KiB each costs one PUT per few instances, not one per file.
      */
     private static final class Packer {
         final List<ByteBuffer> chunks = new ArrayList<>();
@@ -451,7 +452,7 @@ final class Flusher implements AutoCloseable {
             for (Placement pl : pieces) {
                 total += pl.length;
             }
-            int[] current = total >= config.minChunkBytes() ? new int[] {-1} : sharedChunk;
+            int[] current = total >= config.packBelowBytes() ? new int[] {-1} : sharedChunk;
             if (rw != null) {
                 int[] spot = packer.place(rw.data, current);
                 rewrites.add(rw);

@@ -120,6 +120,17 @@ public record ShipConfig(int maxChunkBytes, int minChunkBytes, long batchBytes, 
         return new ShipConfig(maxChunkBytes, minChunkBytes, batchBytes, flushDelay, maxSegmentBytes, uploadParallelism, initialBackoff, maxBackoff, durability, drainTimeout, checkpointInterval, maxIncrementals, v);
     }
 
+    /**
+     * A file with less than this much data in a batch is packed into chunks shared with other files; with more, it
+     * gets chunks of its own: a quarter of {@link #maxChunkBytes()} (1 MiB by default), at least {@link #minChunkBytes()}.
+     * Measured (docs/BENCHMARKS.md): with the old threshold of minChunkBytes every 512 KiB DICOM instance was a PUT of
+     * its own (1.05 PUTs per file, issue 9's target is 0.25); packed, eight share a 4 MiB chunk. The cost: reading one
+     * such file cold fetches its whole shared chunk, i.e. its neighbours in the series, which a viewer usually reads next.
+     */
+    public int packBelowBytes() {
+        return Math.max(minChunkBytes, maxChunkBytes / 4);
+    }
+
     /** The nice value for shipping threads: {@link #backgroundNice()} in LOCAL durability, 0 (unchanged) in REMOTE. */
     int effectiveBackgroundNice() {
         return durability == Durability.LOCAL ? backgroundNice : 0;

@@ -106,6 +106,23 @@ class RemoteShippingTest {
     }
 
     @Test
+    void aSeriesOfDicomSizedFilesSharesChunks() throws Exception {
+        InMemoryObjectStore store = new InMemoryObjectStore();
+        try (LocalFileSystem a = LocalFileSystem.open(cfg(machineA), remote(store).withShip(ShipConfig.defaults()
+                .withFlushDelay(Duration.ofSeconds(30))))) {
+            store.resetStats();
+            for (int i = 0; i < 64; i++) {
+                write(a, "/ct" + i, random(512 << 10, i), 128 << 10);
+            }
+            a.flushToBucket(Duration.ofMinutes(1));
+            long puts = store.stats().requests(StoreOperation.PUT);
+            // 32 MiB of instances: 8 chunks of 4 MiB, plus a few log segments (16 MiB batches) — not 64 chunk PUTs
+            assertThat(puts).as("PUTs for 64 files of 512 KiB (issue 9: at most 0.25 per file)").isLessThanOrEqualTo(16);
+            assertThat(readAll(a, "/ct33")).isEqualTo(random(512 << 10, 33));
+        }
+    }
+
+    @Test
     void aSequentialFileReferencesFullSizeChunks() throws Exception {
         InMemoryObjectStore store = new InMemoryObjectStore();
         byte[] data = random(21 << 20, 7);
