@@ -1,6 +1,7 @@
 package org.pacsfs.cache;
 
 import java.nio.ByteBuffer;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -36,6 +37,14 @@ public interface ChunkCache extends AutoCloseable {
      * copy, so {@code data} (position to limit, unchanged) may be reused by the caller afterwards.
      */
     void put(ChunkKey key, ByteBuffer data);
+
+    /**
+     * Write-through to the disk tier of a chunk's stored bytes (as its origin holds them) just uploaded by the writer:
+     * queued like a fetched chunk, dropped if the disk writers are behind, verified by the loader when read back like
+     * any disk block. {@code stored} must not be modified afterwards. Without a disk tier, nothing happens.
+     */
+    default void putStored(ChunkKey key, ByteBuffer stored, OptionalInt storedCrc32c) {
+    }
 
     /** Counters and sizes. */
     CacheStats stats();

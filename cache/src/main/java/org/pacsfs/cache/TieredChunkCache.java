@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -143,6 +144,13 @@ public final class TieredChunkCache implements ChunkCache {
     public void put(ChunkKey key, ByteBuffer data) {
         ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data.duplicate()).flip();
         memory.put(key, copy.asReadOnlyBuffer());
+    }
+
+    @Override
+    public void putStored(ChunkKey key, ByteBuffer stored, OptionalInt storedCrc32c) {
+        if (writer != null) {
+            writer.submit(key, stored.duplicate(), storedCrc32c);
+        }
     }
 
     /** Waits for an entry; a failed load reaches every waiter as its own exception with the same message. */

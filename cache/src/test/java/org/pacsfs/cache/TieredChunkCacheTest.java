@@ -251,6 +251,32 @@ class TieredChunkCacheTest {
     }
 
     @Test
+    void storedBytesWrittenThroughReachTheDiskTierAndAreVerifiedWhenReadBack() throws Exception {
+        TieredChunkCache c = cache();
+        ChunkKey key = loader.add(77, MIB);
+        ByteBuffer stored = loader.fetch(key);
+        loader.fetches.set(0);
+        c.putStored(key, stored, java.util.OptionalInt.empty());
+        c.settle();
+        assertThat(c.stats().diskBlocks()).isEqualTo(1);
+        c.close();
+        open.remove(c);
+        TieredChunkCache after = cache(); // a restart: the memory tier is empty, the block is on disk
+        assertThat(bytes(after.get(key, loader))).isEqualTo(loader.data(key));
+        assertThat(loader.fetches.get()).as("served from the disk tier").isZero();
+        assertThat(after.stats().diskHits()).isEqualTo(1);
+
+        ChunkKey wrong = loader.add(78, MIB);
+        ByteBuffer damaged = ByteBuffer.allocate(MIB + 4).put(loader.fetch(wrong)).flip();
+        loader.fetches.set(0);
+        damaged.put(100, (byte) (damaged.get(100) ^ 1)); // a writer bug: bytes that do not verify
+        after.putStored(wrong, damaged, java.util.OptionalInt.empty());
+        after.settle();
+        assertThat(bytes(after.get(wrong, loader))).isEqualTo(loader.data(wrong));
+        assertThat(loader.fetches.get()).as("the bad block was refused and the chunk fetched").isEqualTo(1);
+    }
+
+    @Test
     void theDiskTierGivesWayWhenTheDiskFillsUp() throws Exception {
         // A 10 GiB disk whose free space is what others leave (othersFree) minus what the cache's blocks take.
         long[] othersFree = {5L << 30};

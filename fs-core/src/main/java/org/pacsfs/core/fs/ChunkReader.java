@@ -64,6 +64,15 @@ final class ChunkReader implements ChunkSource, ChunkLoader {
         cache.put(new ChunkKey(hi(id), lo(id)), raw);
     }
 
+    /**
+     * The stored bytes of a chunk just uploaded, for the disk tier: a re-read of what was just written after the memory
+     * tier moved on is then served from the local disk, not by a GET (issue 9: re-reading a 1 GiB file just written made
+     * 100-200 GETs). Read back, the block is verified against the log's checksums like any other.
+     */
+    void offerStored(ChunkId id, ByteBuffer stored, int storedCrc32c) {
+        cache.putStored(new ChunkKey(hi(id), lo(id)), stored, java.util.OptionalInt.of(storedCrc32c));
+    }
+
     @Override
     public void read(long idHi, long idLo, int offset, ByteBuffer dst) throws FsException {
         ChunkKey key = new ChunkKey(idHi, idLo);

@@ -624,6 +624,8 @@ final class Flusher implements AutoCloseable {
         return uploads.submit(() -> {
             EncodedChunk enc = codec.encodeWithHeadroom(ChunkId.random(), raw);
             putWithRetry(keys.chunk(enc.id()), enc.stored(), null);
+            // Before the commit is harmless: a chunk no segment names is never looked up, and the disk tier evicts it.
+            reader.offerStored(enc.id(), enc.stored(), enc.ref().crc32c());
             return enc.ref();
         });
     }

@@ -114,6 +114,19 @@ class ChunkCacheReadPathTest {
     }
 
     @Test
+    void chunksJustUploadedAreWrittenThroughToTheDiskTierSoARemountReadsThemWithoutAGet() throws Exception {
+        byte[] data = random(12 * MIB);
+        writeOnA(data); // ships everything, then closes: the memory tier is gone
+        store.gets.set(0);
+        try (LocalFileSystem a = LocalFileSystem.open(cfg(machineA), remote())) {
+            assertThat(a.chunkCount("/f")).isGreaterThan(1);
+            assertThat(RemoteShippingTest.readAll(a, "/f")).isEqualTo(data);
+            assertThat(store.gets.get()).as("chunk GETs after the remount").isZero();
+            assertThat(a.cacheStats().diskHits()).isEqualTo(a.chunkCount("/f"));
+        }
+    }
+
+    @Test
     void thirtyTwoConcurrentReadersOfOneChunkCauseOneGet() throws Exception {
         byte[] data = random(4 * MIB);
         writeOnA(data);
