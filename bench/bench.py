@@ -193,8 +193,9 @@ class Pacsfs(System):
         self.proc = None
         self.cache_gen = 0
         self.options = ("bin/pacsfs mount s3://%s MNT --endpoint PROXY --create --durability %s --cache-dir DIR "
-                        "--expected-files 200000 -f; defaults otherwise (-Xmx2g of bin/pacsfs, memory cache 256M, "
-                        "disk cache 10G, read-ahead 128M); NMT summary on for the memory figures"
+                        "--expected-files 200000 -f; defaults otherwise (the launcher's -Xmx448m -XX:MaxDirectMemorySize=64m, "
+                        "memory cache a quarter of the heap = 112M, disk cache 10G, read-ahead 56M, shipping at "
+                        "nice 10); NMT summary on for the memory figures"
                         % (self.bucket, durability))
 
     def cache_dir(self):
@@ -205,7 +206,8 @@ class Pacsfs(System):
             shutil.rmtree(self.cache_dir(), ignore_errors=True)
             self.cache_gen += 1
         env = dict(self.bench.s3env)
-        env["PACSFS_JAVA_OPTS"] = "-Xmx2g -XX:NativeMemoryTracking=summary"
+        # the launcher's default heap and direct-memory bounds (bin/pacsfs), plus NMT for the memory figures
+        env["PACSFS_JAVA_OPTS"] = "-Xmx448m -XX:MaxDirectMemorySize=64m -XX:NativeMemoryTracking=summary"
         cmd = [os.path.join(ROOT, "bin", "pacsfs"), "mount", "s3://" + self.bucket, self.mnt,
                "--endpoint", self.bench.proxy(self.bucket), "--create", "--durability", self.durability,
                "--cache-dir", self.cache_dir(), "--expected-files", "200000", "-f"]
