@@ -26,7 +26,7 @@ import org.pacsfs.core.store.PutCondition;
  *   "worm": true,
  *   "retentionSeconds": 316224000,
  *   "wormGraceSeconds": 60,
- *   "checksum": "crc32c:0a1b2c3d"
+ *   "checksum": "crc32c:3536f3a6"
  * }
  * </pre>
  *

@@ -19,7 +19,7 @@ class FsSettingsTest {
     void roundTripsAndIsDocumentedJson() {
         String text = new String(WORM.toBytes(), StandardCharsets.UTF_8);
         assertThat(text).contains("\"magic\": \"pacsfs-settings\"", "\"worm\": true", "\"retentionSeconds\": 316224000",
-                "\"wormGraceSeconds\": 60", "\"checksum\": \"crc32c:");
+                "\"wormGraceSeconds\": 60", "\"checksum\": \"crc32c:3536f3a6\""); // the example in docs/FORMAT.md
         assertThat(FsSettings.parse(WORM.toBytes())).isEqualTo(WORM);
         assertThat(FsSettings.parse(FsSettings.DEFAULTS.toBytes())).isEqualTo(FsSettings.DEFAULTS);
         assertThat(WORM).hasToString("WORM on (grace 60s), retention 10y");
