@@ -36,6 +36,7 @@ public final class BucketKeys {
     private static final String LOG = "log/";
     private static final String CHECKPOINTS = "checkpoints/";
     private static final String LEASE = "lease";
+    private static final String SETTINGS = "settings.json";
     private static final int SEQ_DIGITS = 20;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -102,6 +103,11 @@ public final class BucketKeys {
     /** {@code <prefix>pacsfs.json}. */
     public String superblock() {
         return prefix + SUPERBLOCK;
+    }
+
+    /** {@code <prefix>settings.json}: {@link FsSettings}, written once at creation. */
+    public String settings() {
+        return prefix + SETTINGS;
     }
 
     /** {@code <prefix>lease}. */

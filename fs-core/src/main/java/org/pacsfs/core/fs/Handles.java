@@ -32,11 +32,16 @@ final class Handles {
     private final Map<Long, OpenFile> files = new ConcurrentHashMap<>();
     private final Map<Long, OpenDir> dirs = new ConcurrentHashMap<>();
     private final Map<Long, Integer> openCounts = new ConcurrentHashMap<>();
+    /** Opens for writing per inode: a file open for writing is not yet write-once (WORM). */
+    private final Map<Long, Integer> writerCounts = new ConcurrentHashMap<>();
 
     /** Registers an open of {@code ino}; call under its write lock. */
     long open(long ino, int flags) {
         long fh = next.getAndIncrement();
         openCounts.merge(ino, 1, Integer::sum);
+        if (OpenFlags.writable(flags)) {
+            writerCounts.merge(ino, 1, Integer::sum);
+        }
         files.put(fh, new OpenFile(ino, flags));
         return fh;
     }
@@ -54,6 +59,9 @@ final class Handles {
         if (f == null) {
             throw FsException.invalid(Errno.EBADF, "file handle " + fh + " is not open");
         }
+        if (OpenFlags.writable(f.flags())) {
+            writerCounts.computeIfPresent(f.ino(), (k, v) -> v == 1 ? null : v - 1);
+        }
         return f;
     }
 
@@ -61,6 +69,10 @@ final class Handles {
     int closed(long ino) {
         Integer left = openCounts.computeIfPresent(ino, (k, v) -> v == 1 ? null : v - 1);
         return left == null ? 0 : left;
+    }
+
+    boolean isOpenForWriting(long ino) {
+        return writerCounts.containsKey(ino);
     }
 
     boolean isOpen(long ino) {

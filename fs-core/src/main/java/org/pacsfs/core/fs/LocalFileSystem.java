@@ -18,6 +18,7 @@ import org.pacsfs.cache.ChunkCache;
 import org.pacsfs.cache.TieredChunkCache;
 import org.pacsfs.core.bucket.BucketKeys;
 import org.pacsfs.core.bucket.ChunkCodec;
+import org.pacsfs.core.bucket.FsSettings;
 import org.pacsfs.core.bucket.Superblock;
 import org.pacsfs.core.bucket.SuperblockException;
 import org.pacsfs.core.lease.Lease;
@@ -78,6 +79,8 @@ public final class LocalFileSystem implements FileSystem {
     /** Set when the lease is lost: changes are refused with EROFS, reads go on. */
     private volatile String readOnly;
     private volatile boolean closed;
+    /** WORM rules from the bucket's {@link FsSettings} (off without a bucket or settings). */
+    private volatile Worm worm = Worm.OFF;
 
     /** What {@link #open} found and did. */
     /**
@@ -162,6 +165,7 @@ public final class LocalFileSystem implements FileSystem {
             UUID fsId = null;
             StateIdentity identity = null;
             ObjectStore mountStore = null;
+            FsSettings settings = FsSettings.DEFAULTS;
             if (remote != null) {
                 // Mount-time reads ride out a brief S3 hiccup, but a mount does not hang forever.
                 mountStore = new RetryingObjectStore(remote.store(), java.time.Duration.ofMinutes(2), remote.ship().maxBackoff());
@@ -172,6 +176,7 @@ public final class LocalFileSystem implements FileSystem {
                 } else {
                     fsId = Superblock.createOrRead(mountStore, keys, java.time.Clock.systemUTC()).fsId();
                 }
+                settings = FsSettings.read(mountStore, keys).orElse(FsSettings.DEFAULTS);
                 identity = StateIdentity.loadOrCreate(config.stateDirectory(), fsId);
                 if (!readOnlyView) {
                     lease = Lease.acquire(remote.store(), keys.lease(), remote.lease(), remote.takeOver(),
@@ -248,6 +253,7 @@ public final class LocalFileSystem implements FileSystem {
             }
             CleanMarker.remove(indexDir);
             LocalFileSystem fs = new LocalFileSystem(config, wal, index, indexDir);
+            fs.worm = new Worm(settings);
             if (readOnlyView) {
                 // Viewers read whole studies: the memory tier and read-ahead as for a writer; the disk tier is the
                 // caller's choice (its directory is under the view's temporary state directory unless configured).
@@ -373,6 +379,19 @@ public final class LocalFileSystem implements FileSystem {
     /** Why changes are refused (lease lost), or null. */
     String readOnlyReason() {
         return readOnly;
+    }
+
+    /** The settings the filesystem was created with (WORM, retention); {@link FsSettings#DEFAULTS} without a bucket. */
+    public FsSettings settings() {
+        return worm.settings();
+    }
+
+    /** EPERM if {@code in} is a write-once file now (WORM); the caller holds its lock. */
+    private void requireChangeable(Inode in, String what, String operation) throws FsException.Denied {
+        Worm w = worm;
+        if (w.settings().worm()) {
+            w.check(in, handles.isOpenForWriting(in.ino()), now(), what, operation);
+        }
     }
 
     /** What the last open found: whether the index was trusted, how much was replayed. */
@@ -538,17 +557,17 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public void chmod(String path, int mode) throws FsException {
-        update(path, (in, now) -> in.withPerm(mode & 07777, now));
+        update(path, "chmod", (in, now) -> in.withPerm(mode & 07777, now));
     }
 
     @Override
     public void chown(String path, int uid, int gid) throws FsException {
-        update(path, (in, now) -> in.withOwner(uid == -1 ? in.uid() : uid, gid == -1 ? in.gid() : gid, now));
+        update(path, "chown", (in, now) -> in.withOwner(uid == -1 ? in.uid() : uid, gid == -1 ? in.gid() : gid, now));
     }
 
     @Override
     public void utimens(String path, long atimeNs, long mtimeNs) throws FsException {
-        update(path, (in, now) -> in.withTimes(time(atimeNs, in.atime(), now), time(mtimeNs, in.mtime(), now), now));
+        update(path, "setting times", (in, now) -> in.withTimes(time(atimeNs, in.atime(), now), time(mtimeNs, in.mtime(), now), now));
     }
 
     private static long time(long requested, long current, long now) {
@@ -562,11 +581,12 @@ public final class LocalFileSystem implements FileSystem {
         Inode apply(Inode in, long now) throws FsException;
     }
 
-    private void update(String path, InodeChange change) throws FsException {
+    private void update(String path, String operation, InodeChange change) throws FsException {
         FsPath p = FsPath.parse(path);
         long ino = resolve(p).ino();
         try (LockTable.Held l = locks.write(ino)) {
             Inode in = inode(ino, p.text());
+            requireChangeable(in, p.text(), operation);
             commit(Caller.UNKNOWN, List.of(new Mutation.PutInode(change.apply(in, now()))));
         }
     }
@@ -666,6 +686,7 @@ public final class LocalFileSystem implements FileSystem {
             if (in == null || in.nlink() == 0) {
                 throw new FsException.NotFound(existing + ": no such file");
             }
+            requireChangeable(in, existing, "hard link");
             if (in.nlink() >= MAX_LINKS) {
                 throw FsException.invalid(Errno.EMLINK, existing + " already has " + in.nlink() + " links (the limit)");
             }
@@ -715,6 +736,7 @@ public final class LocalFileSystem implements FileSystem {
                 }
                 Inode dir = liveDir(parent, p);
                 Inode in = inode(child.ino(), p.text());
+                requireChangeable(in, p.text(), "unlink");
                 long now = now();
                 List<Mutation> ms = new ArrayList<>(3);
                 ms.add(new Mutation.DeleteDentry(parent, p.name()));
@@ -831,7 +853,9 @@ public final class LocalFileSystem implements FileSystem {
             }
             return; // same inode: POSIX says do nothing
         }
+        requireChangeable(inode(moving.ino(), src.text()), src.text(), "rename");
         if (replaced != null) {
+            requireChangeable(inode(replaced.ino(), dst.text()), dst.text(), "replacing it by rename");
             if ((flags & OpenFlags.RENAME_NOREPLACE) != 0) {
                 throw new FsException.Exists(dst.text() + " already exists (RENAME_NOREPLACE)");
             }
@@ -900,6 +924,9 @@ public final class LocalFileSystem implements FileSystem {
             Inode in = inode(c.ino(), p.text());
             if (in.nlink() == 0) {
                 throw new FsException.NotFound(p.text() + ": no such file");
+            }
+            if (OpenFlags.writable(flags)) {
+                requireChangeable(in, p.text(), "opening for writing");
             }
             if ((flags & OpenFlags.O_TRUNC) != 0 && OpenFlags.writable(flags) && in.type() == FileType.REGULAR) {
                 truncateLocked(in, 0);
@@ -1041,6 +1068,7 @@ public final class LocalFileSystem implements FileSystem {
             if (in.type() != FileType.REGULAR) {
                 throw FsException.invalid(Errno.EINVAL, what + " is not a regular file");
             }
+            requireChangeable(in, what, "truncate");
             truncateLocked(in, size);
         }
     }
@@ -1214,6 +1242,7 @@ public final class LocalFileSystem implements FileSystem {
         long ino = resolve(p).ino();
         try (LockTable.Held l = locks.write(ino)) {
             Inode in = inode(ino, p.text());
+            requireChangeable(in, p.text(), "changing extended attributes");
             Xattrs next = change.apply(index.xattrs(ino));
             commit(Caller.UNKNOWN, List.of(new Mutation.SetXattrs(ino, next.toBytes()), new Mutation.PutInode(in.changed(now()))));
         }

@@ -53,6 +53,9 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--create", description = "Create the filesystem if the bucket/prefix holds none (first mount only).")
     boolean create;
 
+    @Mixin
+    WormOptions wormOptions;
+
     @Option(names = "--take-over", description = "Take over the single-writer lease of another host whose lease has expired "
             + "(only after making sure that host is down; see docs/SEMANTICS.md, failover).")
     boolean takeOver;
@@ -162,6 +165,11 @@ final class MountCommand implements Callable<Integer> {
         if (at != null && !readOnly) {
             throw new CliException("--at needs --read-only: a view of the past cannot be written to (to bring a file back, use pacsfs restore)");
         }
+        wormOptions.requested();
+        if (readOnly && wormOptions.explicit()) {
+            throw new CliException("--worm, --retention, --worm-grace and --require-object-lock are chosen when a filesystem is "
+                    + "created; a read-only mount takes them from the bucket");
+        }
         FuseMount.Options fuse;
         try {
             boolean others = allowOther != null ? allowOther : "root".equals(System.getProperty("user.name"));
@@ -181,7 +189,10 @@ final class MountCommand implements Callable<Integer> {
         bucket.embeddedNice = mode == ShipConfig.Durability.LOCAL ? backgroundNice : 0;
         MetricsEndpoint metrics = MetricsEndpoint.start(metricsPort, where, mountPoint, readOnly);
         try (metrics; BucketOptions.Connection conn = bucket.connect(location)) {
-            checkFilesystem(conn);
+            boolean creating = checkFilesystem(conn);
+            if (!readOnly) {
+                wormOptions.establish(BucketOptions.patient(conn.store()), conn.store(), String.valueOf(conn.location()), creating);
+            }
             Path state = stateDirectory(conn.location());
             FsConfig config = fsConfig(state, true);
             org.pacsfs.core.store.CountingObjectStore counted = new org.pacsfs.core.store.CountingObjectStore(conn.store());
@@ -263,12 +274,15 @@ final class MountCommand implements Callable<Integer> {
         }
     }
 
-    /** Refuses to mount a bucket/prefix that holds no filesystem unless --create, and foreign data in any case. */
-    private void checkFilesystem(BucketOptions.Connection conn) throws CliException {
+    /**
+     * Refuses to mount a bucket/prefix that holds no filesystem unless --create, and foreign data in any case. Returns
+     * true if the filesystem is to be created.
+     */
+    private boolean checkFilesystem(BucketOptions.Connection conn) throws CliException {
         org.pacsfs.core.store.ObjectStore store = BucketOptions.patient(conn.store());
         try {
             if (Superblock.read(store, BucketKeys.under("")).isPresent()) {
-                return;
+                return false;
             }
         } catch (org.pacsfs.core.bucket.SuperblockException e) {
             throw new CliException(e.getMessage());
@@ -287,6 +301,7 @@ final class MountCommand implements Callable<Integer> {
             throw new CliException(conn.location() + " holds no pacsfs filesystem yet; to create one there, mount once with --create");
         }
         LOG.info("creating a new filesystem in {}", conn.location());
+        return true;
     }
 
     private Path stateDirectory(S3Location location) throws CliException {

@@ -72,6 +72,29 @@ public final class S3ObjectStore implements ObjectStore {
         return config;
     }
 
+    /**
+     * Asks the server whether the bucket has Object Lock (GetObjectLockConfiguration). Servers without the feature
+     * answer with an error (S3Proxy: not implemented; AWS: ObjectLockConfigurationNotFoundError), reported as not
+     * enabled with the server's answer in {@link ObjectLockStatus#detail()}.
+     */
+    public ObjectLockStatus objectLock() {
+        try {
+            var c = s3.getObjectLockConfiguration(b -> b.bucket(config.bucket())).objectLockConfiguration();
+            boolean on = c != null && c.objectLockEnabled() == software.amazon.awssdk.services.s3.model.ObjectLockEnabled.ENABLED;
+            String rule = c == null || c.rule() == null || c.rule().defaultRetention() == null ? "no default retention"
+                    : "default retention " + c.rule().defaultRetention();
+            return new ObjectLockStatus(on, on ? "Object Lock is enabled on bucket " + config.bucket() + " (" + rule + ")"
+                    : "bucket " + config.bucket() + " has an Object Lock configuration that is not enabled");
+        } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+            String code = e.awsErrorDetails() == null ? "" : " " + e.awsErrorDetails().errorCode();
+            return new ObjectLockStatus(false, "the server answered GetObjectLockConfiguration for bucket " + config.bucket()
+                    + " with HTTP " + e.statusCode() + code);
+        } catch (SdkException e) {
+            return new ObjectLockStatus(false, "the Object Lock configuration of bucket " + config.bucket() + " could not be read: "
+                    + e.getMessage());
+        }
+    }
+
     @Override
     public String put(String key, ByteBuffer body, PutCondition condition) {
         Objects.requireNonNull(body, "body");
