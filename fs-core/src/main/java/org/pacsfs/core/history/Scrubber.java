@@ -137,8 +137,12 @@ public final class Scrubber {
             }
             throw e;
         }
-        deleteState();
-        return new ScrubReport(fsId, start.selection(), start.lastSeq(), completed.lastSeq(), totals);
+        long lastSeq = completed.lastSeq();
+        synchronized (this) {
+            completed = null; // nothing left to resume: a late saveProgress (a shutdown hook) must not bring it back
+            deleteState();
+        }
+        return new ScrubReport(fsId, start.selection(), start.lastSeq(), lastSeq, totals);
     }
 
     /** Saves the position of the last completed segment now (e.g. from a shutdown hook on Ctrl-C). */
