@@ -246,8 +246,7 @@ final class DiskTier implements AutoCloseable {
     }
 
     Path path(ChunkKey key) {
-        String hex = key.hex();
-        return dir.resolve(hex.substring(0, 2)).resolve(hex);
+        return DiskBlocks.file(dir, key);
     }
 
     private static void move(Path from, Path to) throws IOException {

@@ -1,6 +1,5 @@
 package org.pacsfs.core.history;
 
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,10 +17,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.CRC32C;
+import java.util.function.BiConsumer;
 import org.pacsfs.core.bucket.BucketKeys;
-import org.pacsfs.core.bucket.ChunkCodec;
-import org.pacsfs.core.bucket.ChunkCorruptException;
 import org.pacsfs.core.bucket.ChunkId;
 import org.pacsfs.core.bucket.ChunkRef;
 import org.pacsfs.core.bucket.Superblock;
@@ -58,7 +55,7 @@ public final class LogVerifier {
     private final BucketKeys keys;
     private final int parallelism;
     private final Progress progress;
-    private final ChunkCodec codec = new ChunkCodec();
+    private final ChunkInspector inspector;
 
     /**
      * @param store       the store; transient errors are retried for up to two minutes per request
@@ -72,6 +69,7 @@ public final class LogVerifier {
         }
         this.store = new RetryingObjectStore(store, Duration.ofMinutes(2), Duration.ofSeconds(5));
         this.keys = BucketKeys.under(prefix);
+        this.inspector = new ChunkInspector(this.store, keys);
         this.parallelism = parallelism;
         this.progress = progress == null ? (s, l, c, b, p) -> { } : progress;
     }
@@ -80,6 +78,26 @@ public final class LogVerifier {
     public VerifyReport verify(HeadAnchor anchor) {
         Run run = new Run(anchor);
         return run.execute();
+    }
+
+    /**
+     * The positions of the segments under {@code log/}, in order; each key that is not a segment key is given to
+     * {@code unexpected} with the reason. Shared with {@link Scrubber}.
+     */
+    static TreeSet<Long> segmentSeqs(ObjectStore store, BucketKeys keys, BiConsumer<String, String> unexpected) {
+        TreeSet<Long> seqs = new TreeSet<>();
+        for (ObjectInfo o : (Iterable<ObjectInfo>) store.listAll(keys.logPrefix())::iterator) {
+            try {
+                long seq = keys.parseLogSeq(o.key());
+                if (seq == 0) {
+                    throw new IllegalArgumentException("segment numbers start at 1");
+                }
+                seqs.add(seq);
+            } catch (IllegalArgumentException e) {
+                unexpected.accept(o.key(), "not a log segment key: " + e.getMessage());
+            }
+        }
+        return seqs;
     }
 
     /** The state of one verification. */
@@ -158,19 +176,7 @@ public final class LogVerifier {
         }
 
         private TreeSet<Long> listSegments() {
-            TreeSet<Long> seqs = new TreeSet<>();
-            for (ObjectInfo o : (Iterable<ObjectInfo>) store.listAll(keys.logPrefix())::iterator) {
-                try {
-                    long seq = keys.parseLogSeq(o.key());
-                    if (seq == 0) {
-                        throw new IllegalArgumentException("segment numbers start at 1");
-                    }
-                    seqs.add(seq);
-                } catch (IllegalArgumentException e) {
-                    problems.add(new Problem(Problem.Kind.UNEXPECTED_OBJECT, relative(o.key()), "not a log segment key: " + e.getMessage()));
-                }
-            }
-            return seqs;
+            return segmentSeqs(store, keys, (key, why) -> problems.add(new Problem(Problem.Kind.UNEXPECTED_OBJECT, relative(key), why)));
         }
 
         /** Walks 1..last; returns the head (the last segment, as stored) or null if it is missing. */
@@ -281,45 +287,23 @@ public final class LogVerifier {
         }
 
         private void checkChunk(ChunkRef ref, String segmentKey) {
-            String key = keys.chunk(ref.id());
-            String rel = relative(key);
-            byte[] bytes;
-            try {
-                bytes = store.get(key).bytes();
-            } catch (ObjectStoreException.NotFound e) {
+            String rel = relative(keys.chunk(ref.id()));
+            ChunkInspector.Finding f = inspector.inspect(ref);
+            if (f instanceof ChunkInspector.Finding.Missing) {
                 problems.add(new Problem(Problem.Kind.CHUNK_MISSING, rel, "not in the bucket (referenced by " + segmentKey + ")"));
-                return;
-            } catch (ObjectStoreException e) {
-                problems.add(new Problem(Problem.Kind.UNREADABLE, rel, e.getMessage()));
-                return;
-            }
-            chunks.incrementAndGet();
-            chunkBytes.addAndGet(bytes.length);
-            String mismatch = compare(ref, bytes);
-            if (mismatch != null) {
-                problems.add(new Problem(Problem.Kind.CHUNK_DAMAGED, rel, mismatch + " (referenced by " + segmentKey + ")"));
+            } else if (f instanceof ChunkInspector.Finding.Unreadable u) {
+                problems.add(new Problem(Problem.Kind.UNREADABLE, rel, u.message()));
+            } else if (f instanceof ChunkInspector.Finding.Intact i) {
+                count(i.storedBytes());
+            } else if (f instanceof ChunkInspector.Finding.Damaged d) {
+                count(d.storedBytes());
+                problems.add(new Problem(Problem.Kind.CHUNK_DAMAGED, rel, d.mismatch() + " (referenced by " + segmentKey + ")"));
             }
         }
 
-        /** What differs between the stored object and the log's record of it, or null. */
-        private String compare(ChunkRef ref, byte[] bytes) {
-            if (bytes.length != ref.storedLength()) {
-                return "object is " + bytes.length + " bytes, the log recorded " + ref.storedLength();
-            }
-            CRC32C crc = new CRC32C();
-            crc.update(bytes);
-            if ((int) crc.getValue() != ref.crc32c()) {
-                return String.format("CRC32C is %08x, the log recorded %08x", (int) crc.getValue(), ref.crc32c());
-            }
-            if (!codec.verifySha256(ref, ByteBuffer.wrap(bytes))) {
-                return "SHA-256 differs from the one the log recorded (same CRC32C: deliberate tampering?)";
-            }
-            try {
-                codec.decode(ref, ByteBuffer.wrap(bytes));
-                return null;
-            } catch (ChunkCorruptException e) {
-                return "header or payload does not verify: " + e.getMessage();
-            }
+        private void count(long storedBytes) {
+            chunks.incrementAndGet();
+            chunkBytes.addAndGet(storedBytes);
         }
 
         private void compareAnchors(long seq, byte[] sha, Map<Long, List<LogSegments.CheckpointAnchor>> checkpoints) {

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         description = "An S3 bucket as a POSIX filesystem for PACS archives.",
         subcommands = {MountCommand.class, UnmountCommand.class, StatusCommand.class, LsCommand.class, CatCommand.class,
                 LostFoundCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class,
-                VerifyCommand.class, VersionsCommand.class, RestoreCommand.class})
+                VerifyCommand.class, VersionsCommand.class, RestoreCommand.class,
+                ScrubCommand.class})
 public final class Main {
 
     private static volatile List<String> arguments = List.of();
