@@ -73,6 +73,31 @@ final class BucketLog {
         return replay(store, keys, fsId, index, from, upTo, seg -> false);
     }
 
+    /** A segment read from the bucket, with the SHA-256 of its bytes (what its successor must name). */
+    record Chained(MetaSegment segment, byte[] sha256) {
+    }
+
+    /**
+     * Reads segment {@code seq} and checks that it belongs there: this filesystem, this position, and the SHA-256 of
+     * its predecessor ({@code prev}). {@code hint} ends the broken-chain message (e.g. what to run).
+     *
+     * @throws IllegalStateException if it does not
+     */
+    static Chained readChained(ObjectStore store, BucketKeys keys, UUID fsId, long seq, byte[] prev, String hint) {
+        String key = keys.logSegment(seq);
+        byte[] bytes = store.get(key).bytes();
+        MetaSegment seg = MetaSegment.decode(bytes, key);
+        if (seg.seq() != seq || !seg.fsId().equals(fsId)) {
+            throw new IllegalStateException(key + " belongs to filesystem " + seg.fsId() + " position " + seg.seq()
+                    + ", expected filesystem " + fsId + " position " + seq);
+        }
+        if (!Arrays.equals(seg.prevSha256(), prev)) {
+            throw new IllegalStateException("the hash chain of the metadata log is broken at " + key
+                    + ": it does not name the SHA-256 of segment " + (seq - 1) + hint);
+        }
+        return new Chained(seg, MetaSegment.sha256(bytes));
+    }
+
     /**
      * As {@link #replay(ObjectStore, BucketKeys, UUID, LocalIndex, Head, long)}, also stopping before the first
      * segment (verified, not applied) for which {@code stopBefore} holds: a point-in-time view.
@@ -89,17 +114,8 @@ final class BucketLog {
             if (seq > upTo) {
                 break;
             }
-            String key = keys.logSegment(seq);
-            byte[] bytes = store.get(key).bytes();
-            MetaSegment seg = MetaSegment.decode(bytes, key);
-            if (seg.seq() != seq || !seg.fsId().equals(fsId)) {
-                throw new IllegalStateException(key + " belongs to filesystem " + seg.fsId() + " position " + seg.seq()
-                        + ", expected filesystem " + fsId + " position " + seq);
-            }
-            if (!Arrays.equals(seg.prevSha256(), prev)) {
-                throw new IllegalStateException("the hash chain of the metadata log is broken at " + key
-                        + ": it does not name the SHA-256 of segment " + (seq - 1));
-            }
+            Chained c = readChained(store, keys, fsId, seq, prev, "");
+            MetaSegment seg = c.segment();
             if (stopBefore.test(seg)) {
                 upTo = seq - 1;
                 break;
@@ -108,7 +124,7 @@ final class BucketLog {
                 apply(seg, index);
             }
             writers.put(seg.walId(), new CheckpointFormat.Writer(seg.walLsnLast(), seq));
-            prev = MetaSegment.sha256(bytes);
+            prev = c.sha256();
         }
         if (seqs.size() < from.seq()) {
             throw new IllegalStateException("the bucket has a checkpoint at log position " + from.seq() + " but only "

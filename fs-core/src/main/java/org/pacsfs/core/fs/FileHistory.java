@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -173,19 +172,9 @@ public final class FileHistory implements AutoCloseable {
     private MetaSegment peekNext() {
         if (cached == null) {
             long seq = seqs.get((int) applied);
-            String key = keys.logSegment(seq);
-            byte[] bytes = store.get(key).bytes();
-            MetaSegment seg = MetaSegment.decode(bytes, key);
-            if (seg.seq() != seq || !seg.fsId().equals(fsId)) {
-                throw new IllegalStateException(key + " belongs to filesystem " + seg.fsId() + " position " + seg.seq()
-                        + ", expected filesystem " + fsId + " position " + seq);
-            }
-            if (!Arrays.equals(seg.prevSha256(), prev)) {
-                throw new IllegalStateException("the hash chain of the metadata log is broken at " + key
-                        + ": it does not name the SHA-256 of segment " + (seq - 1) + " (run pacsfs verify)");
-            }
-            prev = MetaSegment.sha256(bytes);
-            cached = seg;
+            BucketLog.Chained c = BucketLog.readChained(store, keys, fsId, seq, prev, " (run pacsfs verify)");
+            prev = c.sha256();
+            cached = c.segment();
         }
         return cached;
     }
