@@ -22,14 +22,14 @@ import org.pacsfs.testing.WithS3Proxy;
 /**
  * {@code kill -9} of the mount process while an application writes and fsyncs through the mount, then a new mount
  * (which cleans up the dead mount point): every file whose fsync returned is there with exactly its bytes, and the
- * growing file holds at least every byte whose fsync returned. Cycles: -Dpacsfs.it.crashCycles (default 3; the
+ * growing file holds at least every byte whose fsync returned. Cycles: -Dpacsfs.it.crashCycles (default 10, as issue 8 asks of CI; the
  * reliability suite runs many more).
  */
 @WithS3Proxy
 @Timeout(900)
 class KillNineIT {
 
-    private static final int CYCLES = Integer.getInteger("pacsfs.it.crashCycles", 3);
+    private static final int CYCLES = Integer.getInteger("pacsfs.it.crashCycles", 10);
     /**
      * Every file of every earlier cycle is read back in full every this many cycles (and after the last one); in between,
      * the files of the cycle just killed are read in full and the earlier ones checked by size. Reading everything after
