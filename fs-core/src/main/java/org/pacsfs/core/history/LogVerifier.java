@@ -107,6 +107,9 @@ public final class LogVerifier {
         private final Set<ChunkId> seen = new HashSet<>();
         private final AtomicLong chunks = new AtomicLong();
         private final AtomicLong chunkBytes = new AtomicLong();
+        private final AtomicLong expired = new AtomicLong();
+        private Map<ChunkId, GcRecord> removedByGc = Map.of();
+        private final Map<Long, List<GcRecord>> gcBases = new HashMap<>();
         private UUID fsId;
 
         Run(HeadAnchor anchor) {
@@ -116,6 +119,7 @@ public final class LogVerifier {
         VerifyReport execute() {
             fsId = readSuperblock();
             Map<Long, List<LogSegments.CheckpointAnchor>> checkpoints = readCheckpoints();
+            readGcRecords();
             TreeSet<Long> present = listSegments();
             long last = present.isEmpty() ? 0 : present.last();
             // Segments a checkpoint or the anchor saw must still be there, even after the last object listed.
@@ -125,10 +129,13 @@ public final class LogVerifier {
             if (anchor != null) {
                 last = Math.max(last, anchor.seq());
             }
+            for (long base : gcBases.keySet()) {
+                last = Math.max(last, base); // a GC run saw that segment
+            }
             HeadAnchor head = walk(present, last, checkpoints);
             long unreferenced = countUnreferenced();
             return new VerifyReport(fsId, head, present.size(), chunks.get(), chunkBytes.get(),
-                    checkpoints.values().stream().mapToInt(List::size).sum(), unreferenced, problems);
+                    checkpoints.values().stream().mapToInt(List::size).sum(), unreferenced, problems, expired.get());
         }
 
         private UUID readSuperblock() {
@@ -194,6 +201,7 @@ public final class LogVerifier {
                     byte[] sha = present.contains(seq) ? checkSegment(seq, prev, pool) : missing(seq);
                     boolean linkOk = !hasProblemWith(relative(keys.logSegment(seq)), before);
                     compareAnchors(seq, sha, checkpoints);
+                    compareGcBases(seq, sha);
                     // After a segment that is itself wrong, the next link cannot be judged: the damage is named once.
                     prev = linkOk ? sha : null;
                     head = sha == null ? null : new HeadAnchor(seq, sha);
@@ -268,7 +276,7 @@ public final class LogVerifier {
                 inFlight.acquireUninterruptibly();
                 pending.add(pool.submit(() -> {
                     try {
-                        checkChunk(ref, segmentKey);
+                        checkChunk(ref, seg.seq(), segmentKey);
                     } finally {
                         inFlight.release();
                     }
@@ -286,10 +294,17 @@ public final class LogVerifier {
             }
         }
 
-        private void checkChunk(ChunkRef ref, String segmentKey) {
+        private void checkChunk(ChunkRef ref, long seq, String segmentKey) {
             String rel = relative(keys.chunk(ref.id()));
             ChunkInspector.Finding f = inspector.inspect(ref);
-            if (f instanceof ChunkInspector.Finding.Missing) {
+            GcRecord gc = removedByGc.get(ref.id());
+            if (f instanceof ChunkInspector.Finding.Missing && gc != null && seq <= gc.baseSeq()) {
+                expired.incrementAndGet();
+            } else if (f instanceof ChunkInspector.Finding.Missing && gc != null) {
+                problems.add(new Problem(Problem.Kind.CHUNK_MISSING, rel, "not in the bucket (referenced by " + segmentKey
+                        + "); the GC record " + relative(keys.gcRecord(gc.run(), gc.part())) + " removed it as expired, but "
+                        + "that run judged by the state after segment " + gc.baseSeq() + " and this segment is later"));
+            } else if (f instanceof ChunkInspector.Finding.Missing) {
                 problems.add(new Problem(Problem.Kind.CHUNK_MISSING, rel, "not in the bucket (referenced by " + segmentKey + ")"));
             } else if (f instanceof ChunkInspector.Finding.Unreadable u) {
                 problems.add(new Problem(Problem.Kind.UNREADABLE, rel, u.message()));
@@ -316,6 +331,45 @@ public final class LogVerifier {
             if (anchor != null && anchor.seq() == seq && (sha == null || !Arrays.equals(sha, anchor.sha256()))) {
                 problems.add(new Problem(Problem.Kind.ANCHOR_MISMATCH, relative(keys.logSegment(seq)),
                         "the anchor " + anchor + " does not match " + (sha == null ? "(segment unreadable)" : "its SHA-256 now")));
+            }
+        }
+
+        /**
+         * The GC records: which chunks GC removed, by which run. A record that does not verify or belongs to another
+         * filesystem is a problem, and what it names is not trusted (such a chunk, if gone, is missing).
+         */
+        private void readGcRecords() {
+            Map<ChunkId, GcRecord> removed = new HashMap<>();
+            for (ObjectInfo o : (Iterable<ObjectInfo>) store.listAll(keys.gcPrefix())::iterator) {
+                String rel = relative(o.key());
+                try {
+                    GcRecord r = GcRecord.decode(store.get(o.key()).bytes(), rel);
+                    if (fsId != null && !fsId.equals(r.fsId())) {
+                        problems.add(new Problem(Problem.Kind.GC_RECORD_MISMATCH, rel, "belongs to filesystem " + r.fsId()));
+                    } else if (!o.key().equals(keys.gcRecord(r.run(), r.part()))) {
+                        problems.add(new Problem(Problem.Kind.GC_RECORD_MISMATCH, rel, "says it is part " + r.part() + " of run " + r.run()));
+                    } else {
+                        r.entries().forEach(e -> removed.put(e.id(), r));
+                        gcBases.computeIfAbsent(r.baseSeq(), s -> new ArrayList<>()).add(r);
+                    }
+                } catch (IllegalArgumentException e) {
+                    problems.add(new Problem(Problem.Kind.GC_RECORD_MISMATCH, rel, e.getMessage()));
+                } catch (ObjectStoreException.NotFound e) {
+                    // removed between listing and reading
+                } catch (ObjectStoreException e) {
+                    problems.add(new Problem(Problem.Kind.UNREADABLE, rel, e.getMessage()));
+                }
+            }
+            removedByGc = removed;
+        }
+
+        /** A GC run's base must be a segment of this chain: the one it names, with the hash it recorded. */
+        private void compareGcBases(long seq, byte[] sha) {
+            for (GcRecord r : gcBases.getOrDefault(seq, List.of())) {
+                if (sha != null && !Arrays.equals(sha, r.baseSha256())) {
+                    problems.add(new Problem(Problem.Kind.GC_RECORD_MISMATCH, relative(keys.gcRecord(r.run(), r.part())),
+                            "recorded another SHA-256 for its base segment " + relative(keys.logSegment(seq)) + " than the chain has"));
+                }
             }
         }
 
