@@ -127,11 +127,16 @@ final class GcCommand implements Callable<Integer> {
         if (retention == null) {
             return null;
         }
+        Duration d;
         try {
-            return FsSettings.parseDuration(retention);
+            d = FsSettings.parseDuration(retention);
         } catch (IllegalArgumentException e) {
             throw usage("--retention: " + e.getMessage());
         }
+        if (d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(FsSettings.MAX_RETENTION) > 0) {
+            throw usage("--retention must be between 1s and 100y (and at least the filesystem's retention), got " + retention);
+        }
+        return d;
     }
 
     private static Clock clock() throws CliException {
