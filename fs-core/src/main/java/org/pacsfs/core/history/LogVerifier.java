@@ -298,7 +298,7 @@ public final class LogVerifier {
             String rel = relative(keys.chunk(ref.id()));
             ChunkInspector.Finding f = inspector.inspect(ref);
             GcRecord gc = removedByGc.get(ref.id());
-            if (f instanceof ChunkInspector.Finding.Missing && gc != null && seq <= gc.baseSeq()) {
+            if (f instanceof ChunkInspector.Finding.Missing && GcRecords.expired(removedByGc, ref.id(), seq)) {
                 expired.incrementAndGet();
             } else if (f instanceof ChunkInspector.Finding.Missing && gc != null) {
                 problems.add(new Problem(Problem.Kind.CHUNK_MISSING, rel, "not in the bucket (referenced by " + segmentKey
@@ -339,28 +339,10 @@ public final class LogVerifier {
          * filesystem is a problem, and what it names is not trusted (such a chunk, if gone, is missing).
          */
         private void readGcRecords() {
-            Map<ChunkId, GcRecord> removed = new HashMap<>();
-            for (ObjectInfo o : (Iterable<ObjectInfo>) store.listAll(keys.gcPrefix())::iterator) {
-                String rel = relative(o.key());
-                try {
-                    GcRecord r = GcRecord.decode(store.get(o.key()).bytes(), rel);
-                    if (fsId != null && !fsId.equals(r.fsId())) {
-                        problems.add(new Problem(Problem.Kind.GC_RECORD_MISMATCH, rel, "belongs to filesystem " + r.fsId()));
-                    } else if (!o.key().equals(keys.gcRecord(r.run(), r.part()))) {
-                        problems.add(new Problem(Problem.Kind.GC_RECORD_MISMATCH, rel, "says it is part " + r.part() + " of run " + r.run()));
-                    } else {
-                        r.entries().forEach(e -> removed.put(e.id(), r));
-                        gcBases.computeIfAbsent(r.baseSeq(), s -> new ArrayList<>()).add(r);
-                    }
-                } catch (IllegalArgumentException e) {
-                    problems.add(new Problem(Problem.Kind.GC_RECORD_MISMATCH, rel, e.getMessage()));
-                } catch (ObjectStoreException.NotFound e) {
-                    // removed between listing and reading
-                } catch (ObjectStoreException e) {
-                    problems.add(new Problem(Problem.Kind.UNREADABLE, rel, e.getMessage()));
-                }
+            removedByGc = GcRecords.read(store, keys, fsId, problems::add);
+            for (GcRecord r : new HashSet<>(removedByGc.values())) {
+                gcBases.computeIfAbsent(r.baseSeq(), s -> new ArrayList<>()).add(r);
             }
-            removedByGc = removed;
         }
 
         /** A GC run's base must be a segment of this chain: the one it names, with the hash it recorded. */

@@ -186,6 +186,9 @@ class GarbageCollectorPropertyTest {
             VerifyReport v = new LogVerifier(store, PREFIX, 4, null).verify(null);
             assertThat(v.problems()).isEmpty();
             assertThat(v.expiredChunks()).isEqualTo(plan.count(GcRecord.Reason.EXPIRED));
+            ScrubReport scrub = new Scrubber(store, PREFIX, 2, null, null, Duration.ofSeconds(1), null, Clock.systemUTC())
+                    .run(ScrubSelection.all(), false);
+            assertThat(scrub.ok()).as("scrub does not count expired chunks as missing: " + scrub).isTrue();
         } finally {
             deleteRecursively(tmp);
         }
