@@ -220,12 +220,21 @@ public final class GarbageCollector {
             throw new GcException("the GC resume file " + resumeFile + " belongs to filesystem " + plan.fsId() + ", not to "
                     + fsId + " in " + store.location());
         }
-        int from = 0;
+        return carryOut(plan, lastPartWritten(plan), resumeFile);
+    }
+
+    /** The highest record part of the plan's run in the bucket (0 if none): its deletes may not have happened yet. */
+    private int lastPartWritten(GcPlan plan) {
+        int last = 0;
+        int parts = (plan.remove().size() + PART_ENTRIES - 1) / PART_ENTRIES;
         for (ObjectInfo o : (Iterable<ObjectInfo>) store.listAll(keys.gcPrefix() + plan.run() + "/")::iterator) {
-            String part = o.key().substring(o.key().lastIndexOf('/') + 1);
-            from = Math.max(from, Integer.parseInt(part));
+            for (int p = last; p < parts; p++) {
+                if (o.key().equals(keys.gcRecord(plan.run(), p))) {
+                    last = p;
+                }
+            }
         }
-        return carryOut(plan, from, resumeFile);
+        return last;
     }
 
     private Outcome carryOut(GcPlan plan, int from, Path resumeFile) throws GcException {

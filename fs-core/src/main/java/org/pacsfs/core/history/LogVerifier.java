@@ -41,6 +41,10 @@ import org.pacsfs.core.store.RetryingObjectStore;
  * checkpoint it sees is at or before a segment it lists (a checkpoint is written after its segment); segments
  * committed after the listing are simply not part of this run.
  *
+ * <p>A referenced chunk that {@code pacsfs gc} removed after the retention is counted as expired, not reported missing,
+ * when a GC record that verifies names it and the referencing segment is at or before that record's base segment
+ * (whose SHA-256 the record must name as the chain has it); see {@link GarbageCollector}.
+ *
  * <p>Chunks are fetched in parallel ({@code parallelism} GETs at once), segment by segment, so memory holds one
  * segment's chunks in flight plus the set of chunk ids seen (16 bytes each), not the whole bucket.
  */

@@ -78,6 +78,9 @@ final class GcCommand implements Callable<Integer> {
         if (resume && !apply) {
             throw usage("--resume continues an interrupted --apply: give both");
         }
+        if (stateFile != null && !apply) {
+            throw usage("--state-file is where --apply keeps its plan: give it with --apply (a dry run saves nothing)");
+        }
         if (resume && retention != null) {
             throw usage("--resume continues with the interrupted run's retention: leave --retention out");
         }

@@ -20,6 +20,7 @@ class GcCommandTest {
     @Test
     void badOptionsAreUsageErrorsBeforeAnyConnection() {
         assertThat(Main.run("gc", "s3://b", "--resume")).isEqualTo(2);
+        assertThat(Main.run("gc", "s3://b", "--state-file", "/tmp/x.plan")).isEqualTo(2);
         assertThat(Main.run("gc", "s3://b", "--retention", "soon")).isEqualTo(2);
         assertThat(Main.run("gc", "s3://b", "--retention", "0s")).isEqualTo(2);
         assertThat(Main.run("gc", "s3://b", "--apply", "--resume", "--retention", "200d")).isEqualTo(2);
