@@ -201,6 +201,8 @@ class GarbageCollectorTest {
         assertThat(back.entries()).isEqualTo(r.entries());
         assertThat(back.run()).isEqualTo(r.run());
         assertThat(KEYS.gcRecord(back.run(), back.part())).matches(PREFIX + "gc/\\d{20}-[0-9a-f]{32}/00000003");
+        assertThatThrownBy(() -> KEYS.gcRecord("2025", 0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'2025'");
+        assertThatThrownBy(() -> KEYS.gcRecord(back.run(), -1)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0..99999999");
         for (int len = 0; len < b.length; len++) {
             byte[] cut = java.util.Arrays.copyOf(b, len);
             assertThatThrownBy(() -> GcRecord.decode(cut, "k")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("GC record k");
