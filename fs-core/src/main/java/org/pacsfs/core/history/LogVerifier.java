@@ -111,7 +111,9 @@ public final class LogVerifier {
         private final Set<ChunkId> seen = new HashSet<>();
         private final AtomicLong chunks = new AtomicLong();
         private final AtomicLong chunkBytes = new AtomicLong();
-        private final AtomicLong expired = new AtomicLong();
+        /** Missing chunks a GC record names as expired: counted once the walk has compared the records with the chain. */
+        private final List<Problem> expiredPending = Collections.synchronizedList(new ArrayList<>());
+        private final Set<GcRecord> distrusted = new HashSet<>();
         private Map<ChunkId, GcRecord> removedByGc = Map.of();
         private final Map<Long, List<GcRecord>> gcBases = new HashMap<>();
         private UUID fsId;
@@ -137,9 +139,10 @@ public final class LogVerifier {
                 last = Math.max(last, base); // a GC run saw that segment
             }
             HeadAnchor head = walk(present, last, checkpoints);
+            long expired = settleExpired();
             long unreferenced = countUnreferenced();
             return new VerifyReport(fsId, head, present.size(), chunks.get(), chunkBytes.get(),
-                    checkpoints.values().stream().mapToInt(List::size).sum(), unreferenced, problems, expired.get());
+                    checkpoints.values().stream().mapToInt(List::size).sum(), unreferenced, problems, expired);
         }
 
         private UUID readSuperblock() {
@@ -303,7 +306,9 @@ public final class LogVerifier {
             ChunkInspector.Finding f = inspector.inspect(ref);
             GcRecord gc = removedByGc.get(ref.id());
             if (f instanceof ChunkInspector.Finding.Missing && GcRecords.expired(removedByGc, ref.id(), seq)) {
-                expired.incrementAndGet();
+                expiredPending.add(new Problem(Problem.Kind.CHUNK_MISSING, rel, "not in the bucket (referenced by " + segmentKey
+                        + "); the GC record " + relative(keys.gcRecord(gc.run(), gc.part())) + " that names it as expired does "
+                        + "not match the chain"));
             } else if (f instanceof ChunkInspector.Finding.Missing && gc != null) {
                 problems.add(new Problem(Problem.Kind.CHUNK_MISSING, rel, "not in the bucket (referenced by " + segmentKey
                         + "); the GC record " + relative(keys.gcRecord(gc.run(), gc.part())) + " removed it as expired, but "
@@ -349,9 +354,29 @@ public final class LogVerifier {
             }
         }
 
+        /**
+         * The missing chunks that trusted GC records name as expired: their number. Those of a record whose base did
+         * not match the chain are missing after all.
+         */
+        private long settleExpired() {
+            long n = 0;
+            for (Problem p : expiredPending) {
+                GcRecord r = removedByGc.get(keys.parseChunk(keys.prefix() + p.key()));
+                if (distrusted.contains(r)) {
+                    problems.add(p);
+                } else {
+                    n++;
+                }
+            }
+            return n;
+        }
+
         /** A GC run's base must be a segment of this chain: the one it names, with the hash it recorded. */
         private void compareGcBases(long seq, byte[] sha) {
             for (GcRecord r : gcBases.getOrDefault(seq, List.of())) {
+                if (sha == null || !Arrays.equals(sha, r.baseSha256())) {
+                    distrusted.add(r);
+                }
                 if (sha != null && !Arrays.equals(sha, r.baseSha256())) {
                     problems.add(new Problem(Problem.Kind.GC_RECORD_MISMATCH, relative(keys.gcRecord(r.run(), r.part())),
                             "recorded another SHA-256 for its base segment " + relative(keys.logSegment(seq)) + " than the chain has"));

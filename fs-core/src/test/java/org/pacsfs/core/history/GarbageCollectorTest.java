@@ -187,8 +187,11 @@ class GarbageCollectorTest {
         GcRecord forged = new GcRecord(r.fsId(), r.runId(), r.runStartMs(), 0, r.retentionSeconds(), r.cutoffMs(), r.baseSeq(),
                 otherSha, r.headSeq(), r.headSha256(), r.entries());
         store.put(recordKey, forged.encode(), PutCondition.none());
-        assertThat(new LogVerifier(store, PREFIX, 2, null).verify(null).problems()).extracting(Problem::toString)
-                .anySatisfy(p -> assertThat(p).startsWith("GC_RECORD_MISMATCH " + rel).contains("base segment"));
+        VerifyReport forgedReport = new LogVerifier(store, PREFIX, 2, null).verify(null);
+        assertThat(forgedReport.problems()).extracting(Problem::toString)
+                .anySatisfy(p -> assertThat(p).startsWith("GC_RECORD_MISMATCH " + rel).contains("base segment"))
+                .anySatisfy(p -> assertThat(p).startsWith("CHUNK_MISSING").contains("does not match the chain"));
+        assertThat(forgedReport.expiredChunks()).isZero();
     }
 
     @Test
