@@ -14,6 +14,7 @@ import org.pacsfs.core.store.ObjectKeys;
  * &lt;prefix&gt;log/&lt;seq, 20 digits&gt;                  metadata log segments
  * &lt;prefix&gt;checkpoints/&lt;seq, 20 digits&gt;/&lt;part&gt;   checkpoint parts
  * &lt;prefix&gt;lease                               single-writer lease
+ * &lt;prefix&gt;gc/&lt;run&gt;/&lt;part, 8 digits&gt;          GC records (what a GC run removed)
  * </pre>
  *
  * <p>The prefix is relative to the store (a store that itself lives under a bucket prefix adds that
@@ -37,6 +38,7 @@ public final class BucketKeys {
     private static final String CHECKPOINTS = "checkpoints/";
     private static final String LEASE = "lease";
     private static final String SETTINGS = "settings.json";
+    private static final String GC = "gc/";
     private static final int SEQ_DIGITS = 20;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -217,6 +219,26 @@ public final class BucketKeys {
                     + quoted(key));
         }
         return parseSeq(key, start.length(), start.length() + SEQ_DIGITS, "checkpoint key");
+    }
+
+    /** {@code <prefix>gc/}: lists every GC record. */
+    public String gcPrefix() {
+        return prefix + GC;
+    }
+
+    /**
+     * {@code <prefix>gc/<run>/<part, 8 digits>}: part {@code part} (0..99999999) of the record of GC run {@code run},
+     * where {@code run} is the run's start in ms since the epoch (20 digits) and its id (32 lowercase hex digits),
+     * joined by {@code -}, so that runs list in time order.
+     */
+    public String gcRecord(String run, int part) {
+        if (run == null || !run.matches("[0-9]{20}-[0-9a-f]{32}")) {
+            throw new IllegalArgumentException("a GC run name is 20 digits, '-', 32 lowercase hex digits; got " + quoted(run));
+        }
+        if (part < 0 || part > 99_999_999) {
+            throw new IllegalArgumentException("a GC record part is 0..99999999, got " + part);
+        }
+        return prefix + GC + run + "/" + String.format("%08d", part);
     }
 
     private static long parseSeq(String key, int from, int to, String what) {

@@ -60,6 +60,12 @@ public final class FileHistory implements AutoCloseable {
                           int perm, int owner, int group, String sha256, String operations, int uid, long pid) {
     }
 
+    /**
+     * {@link Version#sha256()} of a version whose data is no longer in the bucket (pacsfs gc removed it after the
+     * retention, or it is lost; pacsfs verify tells which).
+     */
+    public static final String DATA_REMOVED = "(data removed)";
+
     private final ObjectStore store;
     private final BucketKeys keys;
     private final UUID fsId;
@@ -68,6 +74,8 @@ public final class FileHistory implements AutoCloseable {
     private final List<Long> seqs;
     private long applied;
     private byte[] prev = MetaSegment.NO_PREDECESSOR;
+    /** The last segment applied (null: none yet), so that readAt may be called again at a later time. */
+    private MetaSegment lastSegment;
     /** The next segment, read and verified by {@link #peekNext()} but not applied yet. */
     private MetaSegment cached;
 
@@ -144,7 +152,7 @@ public final class FileHistory implements AutoCloseable {
      */
     public Version readAt(String path, Instant at, OutputStream out) throws FsException, IOException {
         List<String> names = FsPath.parse(path).names();
-        MetaSegment lastApplied = null;
+        MetaSegment lastApplied = lastSegment;
         while (applied < seqs.size()) {
             MetaSegment next = peekNext();
             if (segmentTime(next).isAfter(at)) {
@@ -159,10 +167,18 @@ public final class FileHistory implements AutoCloseable {
                     + (lastApplied == null ? " (the log holds nothing that old)" : " (log segment " + lastApplied.seq() + ")"));
         }
         MessageDigest md = sha256();
-        copy(in, buf -> {
-            md.update(buf.duplicate());
-            out.write(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining());
-        });
+        try {
+            copy(in, buf -> {
+                md.update(buf.duplicate());
+                out.write(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining());
+            });
+        } catch (FsException e) {
+            if (chunkGone(e)) {
+                throw new FsException.Io(path + " as of " + at + " (log segment " + lastApplied.seq() + "): its data is no "
+                        + "longer in the bucket (removed by pacsfs gc after the retention, or lost: pacsfs verify tells which)", e);
+            }
+            throw e;
+        }
         return new Version(lastApplied.seq(), segmentTime(lastApplied), true, in.ino(), in.type(), in.size(),
                 Instant.ofEpochSecond(0, in.mtime()), in.perm(), in.uid(), in.gid(), HexFormat.of().formatHex(md.digest()), "", -1, -1);
     }
@@ -182,6 +198,7 @@ public final class FileHistory implements AutoCloseable {
     private MetaSegment applyNext() {
         MetaSegment seg = peekNext();
         BucketLog.apply(seg, index);
+        lastSegment = seg;
         cached = null;
         applied++;
         return seg;
@@ -240,8 +257,23 @@ public final class FileHistory implements AutoCloseable {
             copy(in, buf -> md.update(buf));
         } catch (IOException e) {
             throw new FsException.Io(e.getMessage(), e);
+        } catch (FsException e) {
+            if (chunkGone(e)) {
+                return DATA_REMOVED;
+            }
+            throw e;
         }
         return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** True if {@code e} comes from a chunk that is not in the bucket (GC removed it after the retention, or it is lost). */
+    private static boolean chunkGone(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.pacsfs.core.store.ObjectStoreException.NotFound) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private interface Sink {

@@ -41,6 +41,10 @@ import org.pacsfs.core.store.RetryingObjectStore;
  * checkpoint it sees is at or before a segment it lists (a checkpoint is written after its segment); segments
  * committed after the listing are simply not part of this run.
  *
+ * <p>A referenced chunk that {@code pacsfs gc} removed after the retention is counted as expired, not reported missing,
+ * when a GC record that verifies names it and the referencing segment is at or before that record's base segment
+ * (whose SHA-256 the record must name as the chain has it); see {@link GarbageCollector}.
+ *
  * <p>Chunks are fetched in parallel ({@code parallelism} GETs at once), segment by segment, so memory holds one
  * segment's chunks in flight plus the set of chunk ids seen (16 bytes each), not the whole bucket.
  */
@@ -107,6 +111,11 @@ public final class LogVerifier {
         private final Set<ChunkId> seen = new HashSet<>();
         private final AtomicLong chunks = new AtomicLong();
         private final AtomicLong chunkBytes = new AtomicLong();
+        /** Missing chunks a GC record names as expired: counted once the walk has compared the records with the chain. */
+        private final List<Problem> expiredPending = Collections.synchronizedList(new ArrayList<>());
+        private final Set<GcRecord> distrusted = new HashSet<>();
+        private Map<ChunkId, GcRecord> removedByGc = Map.of();
+        private final Map<Long, List<GcRecord>> gcBases = new HashMap<>();
         private UUID fsId;
 
         Run(HeadAnchor anchor) {
@@ -116,6 +125,7 @@ public final class LogVerifier {
         VerifyReport execute() {
             fsId = readSuperblock();
             Map<Long, List<LogSegments.CheckpointAnchor>> checkpoints = readCheckpoints();
+            readGcRecords();
             TreeSet<Long> present = listSegments();
             long last = present.isEmpty() ? 0 : present.last();
             // Segments a checkpoint or the anchor saw must still be there, even after the last object listed.
@@ -125,10 +135,14 @@ public final class LogVerifier {
             if (anchor != null) {
                 last = Math.max(last, anchor.seq());
             }
+            for (long base : gcBases.keySet()) {
+                last = Math.max(last, base); // a GC run saw that segment
+            }
             HeadAnchor head = walk(present, last, checkpoints);
+            long expired = settleExpired();
             long unreferenced = countUnreferenced();
             return new VerifyReport(fsId, head, present.size(), chunks.get(), chunkBytes.get(),
-                    checkpoints.values().stream().mapToInt(List::size).sum(), unreferenced, problems);
+                    checkpoints.values().stream().mapToInt(List::size).sum(), unreferenced, problems, expired);
         }
 
         private UUID readSuperblock() {
@@ -194,6 +208,7 @@ public final class LogVerifier {
                     byte[] sha = present.contains(seq) ? checkSegment(seq, prev, pool) : missing(seq);
                     boolean linkOk = !hasProblemWith(relative(keys.logSegment(seq)), before);
                     compareAnchors(seq, sha, checkpoints);
+                    compareGcBases(seq, sha);
                     // After a segment that is itself wrong, the next link cannot be judged: the damage is named once.
                     prev = linkOk ? sha : null;
                     head = sha == null ? null : new HeadAnchor(seq, sha);
@@ -268,7 +283,7 @@ public final class LogVerifier {
                 inFlight.acquireUninterruptibly();
                 pending.add(pool.submit(() -> {
                     try {
-                        checkChunk(ref, segmentKey);
+                        checkChunk(ref, seg.seq(), segmentKey);
                     } finally {
                         inFlight.release();
                     }
@@ -286,10 +301,19 @@ public final class LogVerifier {
             }
         }
 
-        private void checkChunk(ChunkRef ref, String segmentKey) {
+        private void checkChunk(ChunkRef ref, long seq, String segmentKey) {
             String rel = relative(keys.chunk(ref.id()));
             ChunkInspector.Finding f = inspector.inspect(ref);
-            if (f instanceof ChunkInspector.Finding.Missing) {
+            GcRecord gc = removedByGc.get(ref.id());
+            if (f instanceof ChunkInspector.Finding.Missing && GcRecords.expired(removedByGc, ref.id(), seq)) {
+                expiredPending.add(new Problem(Problem.Kind.CHUNK_MISSING, rel, "not in the bucket (referenced by " + segmentKey
+                        + "); the GC record " + relative(keys.gcRecord(gc.run(), gc.part())) + " that names it as expired does "
+                        + "not match the chain"));
+            } else if (f instanceof ChunkInspector.Finding.Missing && gc != null) {
+                problems.add(new Problem(Problem.Kind.CHUNK_MISSING, rel, "not in the bucket (referenced by " + segmentKey
+                        + "); the GC record " + relative(keys.gcRecord(gc.run(), gc.part())) + " removed it as expired, but "
+                        + "that run judged by the state after segment " + gc.baseSeq() + " and this segment is later"));
+            } else if (f instanceof ChunkInspector.Finding.Missing) {
                 problems.add(new Problem(Problem.Kind.CHUNK_MISSING, rel, "not in the bucket (referenced by " + segmentKey + ")"));
             } else if (f instanceof ChunkInspector.Finding.Unreadable u) {
                 problems.add(new Problem(Problem.Kind.UNREADABLE, rel, u.message()));
@@ -316,6 +340,47 @@ public final class LogVerifier {
             if (anchor != null && anchor.seq() == seq && (sha == null || !Arrays.equals(sha, anchor.sha256()))) {
                 problems.add(new Problem(Problem.Kind.ANCHOR_MISMATCH, relative(keys.logSegment(seq)),
                         "the anchor " + anchor + " does not match " + (sha == null ? "(segment unreadable)" : "its SHA-256 now")));
+            }
+        }
+
+        /**
+         * The GC records: which chunks GC removed, by which run. A record that does not verify or belongs to another
+         * filesystem is a problem, and what it names is not trusted (such a chunk, if gone, is missing).
+         */
+        private void readGcRecords() {
+            removedByGc = GcRecords.read(store, keys, fsId, problems::add);
+            for (GcRecord r : new HashSet<>(removedByGc.values())) {
+                gcBases.computeIfAbsent(r.baseSeq(), s -> new ArrayList<>()).add(r);
+            }
+        }
+
+        /**
+         * The missing chunks that trusted GC records name as expired: their number. Those of a record whose base did
+         * not match the chain are missing after all.
+         */
+        private long settleExpired() {
+            long n = 0;
+            for (Problem p : expiredPending) {
+                GcRecord r = removedByGc.get(keys.parseChunk(keys.prefix() + p.key()));
+                if (distrusted.contains(r)) {
+                    problems.add(p);
+                } else {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        /** A GC run's base must be a segment of this chain: the one it names, with the hash it recorded. */
+        private void compareGcBases(long seq, byte[] sha) {
+            for (GcRecord r : gcBases.getOrDefault(seq, List.of())) {
+                if (sha == null || !Arrays.equals(sha, r.baseSha256())) {
+                    distrusted.add(r);
+                }
+                if (sha != null && !Arrays.equals(sha, r.baseSha256())) {
+                    problems.add(new Problem(Problem.Kind.GC_RECORD_MISMATCH, relative(keys.gcRecord(r.run(), r.part())),
+                            "recorded another SHA-256 for its base segment " + relative(keys.logSegment(seq)) + " than the chain has"));
+                }
             }
         }
 

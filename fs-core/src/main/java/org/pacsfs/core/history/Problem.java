@@ -30,7 +30,12 @@ public record Problem(Kind kind, String key, String detail) {
         /** An object under {@code log/} whose key is not a segment key. */
         UNEXPECTED_OBJECT,
         /** An object could not be read at all (permissions, a persistent server error). */
-        UNREADABLE
+        UNREADABLE,
+        /**
+         * A GC record ({@code gc/...}) does not verify, belongs to another filesystem, or names a base segment whose
+         * SHA-256 is not the chain's: what it says was removed cannot be trusted.
+         */
+        GC_RECORD_MISMATCH
     }
 
     @Override

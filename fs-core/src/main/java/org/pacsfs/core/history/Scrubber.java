@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -197,6 +198,8 @@ public final class Scrubber {
         TreeSet<Long> present = LogVerifier.segmentSeqs(store, keys, (key, why) -> { });
         long last = present.isEmpty() ? 0 : present.last();
         Set<ChunkId> seen = new HashSet<>();
+        // Chunks pacsfs gc removed after the retention are expired, not missing: not scrubbed (verify judges the records).
+        Map<ChunkId, GcRecord> removedByGc = GcRecords.read(store, keys, start.fsId(), p -> { });
         ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
             Thread t = new Thread(r, "pacsfs-scrub");
             t.setDaemon(true);
@@ -207,7 +210,7 @@ public final class Scrubber {
                 List<ChunkRef> refs = present.contains(seq) ? segmentChunks(seq, counters) : missingSegment(seq, counters);
                 List<ChunkRef> chosen = new ArrayList<>();
                 for (ChunkRef ref : refs) {
-                    if (start.selection().chosen(ref.id()) && seen.add(ref.id())) {
+                    if (start.selection().chosen(ref.id()) && !GcRecords.expired(removedByGc, ref.id(), seq) && seen.add(ref.id())) {
                         chosen.add(ref);
                     }
                 }

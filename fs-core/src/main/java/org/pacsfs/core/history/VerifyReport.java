@@ -17,12 +17,20 @@ import java.util.UUID;
  * @param unreferencedChunks  chunk objects no segment references (uploads of a batch whose segment was never
  *                            committed, e.g. after a crash; harmless, and not a problem: GC removes them)
  * @param problems            everything found wrong, in log order; empty if the filesystem verified
+ * @param expiredChunks       referenced chunks that are gone because a GC run removed them after the retention, as
+ *                            its record in {@code gc/} says (not a problem)
  */
 public record VerifyReport(UUID fsId, HeadAnchor head, long segments, long chunks, long chunkBytes, int checkpoints,
-                           long unreferencedChunks, List<Problem> problems) {
+                           long unreferencedChunks, List<Problem> problems, long expiredChunks) {
 
     public VerifyReport {
         problems = List.copyOf(problems);
+    }
+
+    /** A report of a filesystem that GC never touched. */
+    public VerifyReport(UUID fsId, HeadAnchor head, long segments, long chunks, long chunkBytes, int checkpoints,
+                        long unreferencedChunks, List<Problem> problems) {
+        this(fsId, head, segments, chunks, chunkBytes, checkpoints, unreferencedChunks, problems, 0);
     }
 
     /** True if nothing is missing, damaged or out of chain. */

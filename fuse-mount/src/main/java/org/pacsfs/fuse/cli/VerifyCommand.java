@@ -64,7 +64,8 @@ final class VerifyCommand implements Callable<Integer> {
         out.println("filesystem: " + (r.fsId() == null ? "(unknown)" : r.fsId()) + " in " + where);
         out.println("log:        " + r.segments() + " segments");
         out.println("chunks:     " + r.chunks() + " checked, " + human(r.chunkBytes()) + " stored bytes"
-                + (r.unreferencedChunks() > 0 ? "; " + r.unreferencedChunks() + " unreferenced (uploads never committed; not a problem)" : ""));
+                + (r.unreferencedChunks() > 0 ? "; " + r.unreferencedChunks() + " unreferenced (uploads never committed; not a problem)" : "")
+                + (r.expiredChunks() > 0 ? "; " + r.expiredChunks() + " expired (removed by pacsfs gc after the retention, as its records in gc/ say; not a problem)" : ""));
         out.println("checkpoints:" + " " + r.checkpoints() + " compared with the chain");
         out.println("head:       " + (r.head() == null ? "(none: the log is empty or its last segment is missing)" : r.head()));
         for (Problem p : r.problems()) {

@@ -1,0 +1,179 @@
+package org.pacsfs.core.history;
+
+import java.io.IOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.zip.CRC32C;
+import org.pacsfs.core.bucket.ChunkId;
+
+/**
+ * What a GC run removes and why it may: the chunk objects to remove (each with its reason and size), the retention and
+ * cutoff they were judged by, the log positions (base and head) the judgement rests on, and what was kept. Made by
+ * {@link GarbageCollector#plan}; a dry run prints it, {@code --apply} carries it out.
+ *
+ * <p>A plan stays valid after it was made: a chunk that was unreferenced at the base stays unreferenced (no segment
+ * ever points back at an older chunk), so an interrupted run is continued from its saved plan ({@link #save}, the GC
+ * resume file in docs/FORMAT.md) without walking the log again.
+ *
+ * @param kept what the listing kept (zeros in a plan loaded from a resume file)
+ */
+public record GcPlan(UUID fsId, UUID runId, long runStartMs, Duration retention, Instant cutoff, Instant neverReferencedCutoff,
+                     long baseSeq, byte[] baseSha256, Instant baseTime, long headSeq, byte[] headSha256,
+                     List<GcRecord.Entry> remove, Kept kept) {
+
+    static final int MAGIC = 0x50474352; // "PGCR"
+    static final int VERSION = 1;
+    private static final int FIXED = 4 + 2 + 2 + 16 + 16 + 8 + 8 + 8 + 8 + 8 + 32 + 8 + 32 + 4 + 4;
+
+    /**
+     * Chunk objects left alone.
+     *
+     * @param referenced      needed by the state as of the cutoff or a later segment
+     * @param referencedBytes their stored bytes
+     * @param young           not needed, but younger than the cutoff by their LastModified (or, never referenced, by
+     *                        the longer bound for uploads whose segment may still be on its way)
+     * @param youngBytes      their stored bytes
+     * @param foreign         objects under {@code chunks/} whose key is not a chunk key (never touched)
+     */
+    public record Kept(long referenced, long referencedBytes, long young, long youngBytes, long foreign) {
+        static final Kept NONE = new Kept(0, 0, 0, 0, 0);
+    }
+
+    public GcPlan {
+        remove = List.copyOf(remove);
+    }
+
+    /** The run's name in keys (start and id). */
+    public String run() {
+        return GcRecord.run(runStartMs, runId);
+    }
+
+    /** Chunks to remove for {@code reason}. */
+    public long count(GcRecord.Reason reason) {
+        return remove.stream().filter(e -> e.reason() == reason).count();
+    }
+
+    /** Their stored bytes. */
+    public long bytes(GcRecord.Reason reason) {
+        return remove.stream().filter(e -> e.reason() == reason).mapToLong(GcRecord.Entry::storedBytes).sum();
+    }
+
+    /** The record part {@code part} with at most {@code perPart} entries. */
+    GcRecord part(int part, int perPart) {
+        int from = part * perPart;
+        List<GcRecord.Entry> entries = remove.subList(from, Math.min(remove.size(), from + perPart));
+        return new GcRecord(fsId, runId, runStartMs, part, retention.getSeconds(), cutoff.toEpochMilli(), baseSeq, baseSha256,
+                headSeq, headSha256, entries);
+    }
+
+    byte[] encode() {
+        ByteBuffer b = ByteBuffer.allocate(FIXED + remove.size() * GcRecord.ENTRY_BYTES);
+        b.putInt(MAGIC).putShort((short) VERSION).putShort((short) 0);
+        b.putLong(fsId.getMostSignificantBits()).putLong(fsId.getLeastSignificantBits());
+        b.putLong(runId.getMostSignificantBits()).putLong(runId.getLeastSignificantBits());
+        b.putLong(runStartMs).putLong(retention.getSeconds()).putLong(cutoff.toEpochMilli())
+                .putLong(neverReferencedCutoff.toEpochMilli());
+        b.putLong(baseSeq).put(baseSha256).putLong(headSeq).put(headSha256);
+        b.putInt(remove.size());
+        for (GcRecord.Entry e : remove) {
+            e.id().writeTo(b);
+            b.put((byte) e.reason().code).putLong(e.storedBytes());
+        }
+        b.putInt(crc(b.array(), b.position()));
+        return b.array();
+    }
+
+    static GcPlan decode(byte[] bytes) {
+        try {
+            if (bytes.length < FIXED) {
+                throw new IllegalArgumentException("it is " + bytes.length + " bytes, too short for a GC resume file");
+            }
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            if (b.getInt() != MAGIC || b.getShort() != VERSION || b.getShort() != 0) {
+                throw new IllegalArgumentException("bad magic, version or flags: not a GC resume file of this version");
+            }
+            if (crc(bytes, bytes.length - 4) != ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt()) {
+                throw new IllegalArgumentException("its CRC32C does not match (damaged)");
+            }
+            UUID fsId = new UUID(b.getLong(), b.getLong());
+            UUID runId = new UUID(b.getLong(), b.getLong());
+            long start = b.getLong();
+            Duration retention = Duration.ofSeconds(b.getLong());
+            Instant cutoff = Instant.ofEpochMilli(b.getLong());
+            Instant nrCutoff = Instant.ofEpochMilli(b.getLong());
+            long baseSeq = b.getLong();
+            byte[] baseSha = new byte[32];
+            b.get(baseSha);
+            long headSeq = b.getLong();
+            byte[] headSha = new byte[32];
+            b.get(headSha);
+            int n = b.getInt();
+            if (n < 0 || (long) n * GcRecord.ENTRY_BYTES != bytes.length - FIXED) {
+                throw new IllegalArgumentException("it says " + n + " entries but holds " + (bytes.length - FIXED) + " bytes of entries");
+            }
+            List<GcRecord.Entry> entries = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                entries.add(new GcRecord.Entry(ChunkId.readFrom(b), GcRecord.Reason.of(b.get()), b.getLong()));
+            }
+            return new GcPlan(fsId, runId, start, retention, cutoff, nrCutoff, baseSeq, baseSha, null, headSeq, headSha,
+                    entries, Kept.NONE);
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("it is truncated", e);
+        }
+    }
+
+    /** The plan saved in {@code file}, empty if there is none; throws naming the file if it does not verify. */
+    public static Optional<GcPlan> load(Path file) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(decode(bytes));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("the GC resume file " + file + " does not verify: " + e.getMessage()
+                    + "; delete it and run pacsfs gc again without --resume");
+        }
+    }
+
+    /** Replaces {@code file} with this plan atomically, forced to disk. */
+    void save(Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve(file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buf = ByteBuffer.wrap(encode());
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static int crc(byte[] b, int len) {
+        CRC32C c = new CRC32C();
+        c.update(b, 0, len);
+        return (int) c.getValue();
+    }
+}
