@@ -77,7 +77,7 @@ public final class AuditTrail implements AuditSink, AutoCloseable {
     /** One open handle: who opened what, and what went through it. */
     private static final class Handle {
         final Caller who;
-        final String process;
+        final ProcessNames.Proc process;
         final String path;
         final long ino;
         final AtomicLong bytesRead = new AtomicLong();
@@ -87,7 +87,7 @@ public final class AuditTrail implements AuditSink, AutoCloseable {
         final AtomicLong firstIoMs = new AtomicLong();
         volatile long lastIoMs;
 
-        Handle(Caller who, String process, String path, long ino) {
+        Handle(Caller who, ProcessNames.Proc process, String path, long ino) {
             this.who = who;
             this.process = process;
             this.path = path;
@@ -183,15 +183,15 @@ public final class AuditTrail implements AuditSink, AutoCloseable {
 
     @Override
     public void event(AuditKind kind, Caller who, String path, String path2, long ino, int errno, long... values) {
-        enqueue(new AuditEvent(kind, errno, nowNs(), who.uid(), who.gid(), who.pid(), processes.of(who.pid()), ino, path, path2,
-                values));
+        ProcessNames.Proc p = processes.of(who.pid());
+        enqueue(new AuditEvent(kind, errno, nowNs(), who.uid(), who.gid(), p.pid(), p.name(), ino, path, path2, values));
     }
 
     @Override
     public void opened(long fh, AuditKind kind, Caller who, String path, long ino, long... values) {
-        String process = processes.of(who.pid());
-        handles.put(fh, new Handle(who, process, path, ino));
-        enqueue(new AuditEvent(kind, 0, nowNs(), who.uid(), who.gid(), who.pid(), process, ino, path, "", values));
+        ProcessNames.Proc p = processes.of(who.pid());
+        handles.put(fh, new Handle(who, p, path, ino));
+        enqueue(new AuditEvent(kind, 0, nowNs(), who.uid(), who.gid(), p.pid(), p.name(), ino, path, "", values));
     }
 
     @Override
@@ -218,7 +218,7 @@ public final class AuditTrail implements AuditSink, AutoCloseable {
     public void released(long fh) {
         Handle h = handles.remove(fh);
         if (h != null) {
-            enqueue(new AuditEvent(AuditKind.CLOSE, 0, nowNs(), h.who.uid(), h.who.gid(), h.who.pid(), h.process, h.ino, h.path, "",
+            enqueue(new AuditEvent(AuditKind.CLOSE, 0, nowNs(), h.who.uid(), h.who.gid(), h.process.pid(), h.process.name(), h.ino, h.path, "",
                     new long[] {h.bytesRead.get(), h.bytesWritten.get(), h.reads.get(), h.writes.get(), h.firstIoMs.get(), h.lastIoMs}));
         }
     }

@@ -7,15 +7,20 @@ import java.nio.file.Path;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The name of a process ({@code /proc/PID/comm}, at most 15 characters), read while the request is served (the process
- * may be gone by the time a segment is written) and remembered for a second, so that a process opening thousands of
- * files reads it once per second, not once per file. "" when unknown (pid 0, no /proc, the process ended).
+ * Who a FUSE request's pid is. The kernel passes the id of the calling <em>thread</em>; {@code /proc/TID/status} gives
+ * its process (Tgid) and the process name (at most 15 characters). Read while the request is served (the process may be
+ * gone by the time a segment is written) and remembered for a second, so that a process opening thousands of files
+ * reads it about once a second. Unknown (pid 0, no /proc, the thread ended): the thread id as given and name "".
  */
 final class ProcessNames {
     private static final long TTL_NS = 1_000_000_000L;
     private static final int MAX_ENTRIES = 4096;
 
-    private record Entry(String name, long expiresNs) {
+    /** The process a thread belongs to. */
+    record Proc(long pid, String name) {
+    }
+
+    private record Entry(Proc proc, long expiresNs) {
     }
 
     private final ConcurrentHashMap<Long, Entry> cache = new ConcurrentHashMap<>();
@@ -25,28 +30,39 @@ final class ProcessNames {
         this.proc = proc;
     }
 
-    String of(long pid) {
-        if (pid <= 0) {
-            return "";
+    Proc of(long tid) {
+        if (tid <= 0) {
+            return new Proc(tid, "");
         }
         long now = System.nanoTime();
-        Entry e = cache.get(pid);
+        Entry e = cache.get(tid);
         if (e != null && now - e.expiresNs < 0) {
-            return e.name;
+            return e.proc;
         }
-        String name = read(pid);
+        Proc p = read(tid);
         if (cache.size() >= MAX_ENTRIES) {
-            cache.clear(); // pids are reused: a crude bound is enough, the entries live for a second anyway
+            cache.clear(); // ids are reused: a crude bound is enough, the entries live for a second anyway
         }
-        cache.put(pid, new Entry(name, now + TTL_NS));
-        return name;
+        cache.put(tid, new Entry(p, now + TTL_NS));
+        return p;
     }
 
-    private String read(long pid) {
+    private Proc read(long tid) {
+        String name = "";
+        long pid = tid;
         try {
-            return new String(Files.readAllBytes(proc.resolve(Long.toString(pid)).resolve("comm")), StandardCharsets.UTF_8).strip();
+            String status = new String(Files.readAllBytes(proc.resolve(Long.toString(tid)).resolve("status")), StandardCharsets.UTF_8);
+            for (String line : status.split("\n")) {
+                if (line.startsWith("Name:")) {
+                    name = line.substring(5).strip();
+                } else if (line.startsWith("Tgid:")) {
+                    pid = Long.parseLong(line.substring(5).strip());
+                    break; // Tgid comes after Name
+                }
+            }
         } catch (IOException | RuntimeException e) {
-            return "";
+            // gone, or no /proc: keep what the request said
         }
+        return new Proc(pid, name);
     }
 }

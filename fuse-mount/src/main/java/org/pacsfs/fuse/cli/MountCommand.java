@@ -56,6 +56,9 @@ final class MountCommand implements Callable<Integer> {
     @Mixin
     WormOptions wormOptions;
 
+    @Mixin
+    AuditOptions auditOptions;
+
     @Option(names = "--take-over", description = "Take over the single-writer lease of another host whose lease has expired "
             + "(only after making sure that host is down; see docs/SEMANTICS.md, failover).")
     boolean takeOver;
@@ -182,6 +185,8 @@ final class MountCommand implements Callable<Integer> {
         S3Location where = location != null ? location : new S3Location(BucketOptions.EMBEDDED_BUCKET, "");
         fsConfig(statePath(where), false);
         MetricsEndpoint.checkPort(metricsPort);
+        org.pacsfs.core.audit.AuditKey auditKey = auditOptions.key();
+        org.pacsfs.core.audit.AuditTrail.Config auditConfig = auditOptions.config();
         FuseMount.prepareMountPoint(mountPoint);
         if (!foreground) {
             return Background.start(mountPoint);
@@ -212,10 +217,20 @@ final class MountCommand implements Callable<Integer> {
             MountStatus status = new MountStatus(new org.pacsfs.fuse.metrics.MountFigures.Source(fs, counted, cache),
                     conn.location(), mountPoint, readOnly, metrics.url());
             metrics.serve(status::figures);
+            org.pacsfs.core.audit.AuditTrail audit;
+            try {
+                audit = auditKey == null ? null : startAudit(conn, auditKey, auditConfig);
+            } catch (CliException e) {
+                fs.close();
+                throw e;
+            }
             FuseMount mount;
             try {
-                mount = FuseMount.mount(fs, mountPoint, fuse, status::json, Duration.ofSeconds(30));
+                mount = FuseMount.mount(fs, mountPoint, fuse, status::json, Duration.ofSeconds(30), audit);
             } catch (MountException | RuntimeException e) {
+                if (audit != null) {
+                    audit.close();
+                }
                 fs.close();
                 throw e;
             }
@@ -224,6 +239,9 @@ final class MountCommand implements Callable<Integer> {
             System.out.println("pacsfs: " + conn.location() + " mounted at " + mountPoint
                     + (readOnly ? " (read-only)" : "") + "; unmount with: pacsfs unmount " + mountPoint);
             mount.awaitUnmounted();
+            if (audit != null) {
+                audit.close(); // the last events and the stream's final segment, while the connection is open
+            }
             LOG.info("unmounted; shipping the write-log to the bucket (up to {} s) and releasing the lease", drainTimeoutSeconds);
             closeFilesystem(fs, status);
             if (readOnlyState != null) {
@@ -240,6 +258,19 @@ final class MountCommand implements Callable<Integer> {
         } finally {
             // After the connection closed (an embedded S3 server stops only once everything was shipped to it).
             stopped.countDown();
+        }
+    }
+
+    /** The access-audit stream of this mount (docs/AUDIT.md); its objects go to the bucket beside the filesystem's. */
+    private static org.pacsfs.core.audit.AuditTrail startAudit(BucketOptions.Connection conn, org.pacsfs.core.audit.AuditKey key,
+                                                               org.pacsfs.core.audit.AuditTrail.Config config) throws CliException {
+        try {
+            java.util.UUID fsId = Superblock.read(BucketOptions.patient(conn.store()), BucketKeys.under(""))
+                    .orElseThrow(() -> new CliException(conn.location() + ": no superblock")).fsId();
+            return org.pacsfs.core.audit.AuditTrail.start(conn.store(), BucketKeys.under(""), key, fsId, config,
+                    java.time.Clock.systemUTC());
+        } catch (org.pacsfs.core.bucket.SuperblockException | ObjectStoreException e) {
+            throw new CliException("cannot start the access audit: " + e.getMessage());
         }
     }
 
