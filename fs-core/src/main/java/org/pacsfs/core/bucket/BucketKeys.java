@@ -178,6 +178,17 @@ public final class BucketKeys {
         return parseSeq(key, start.length(), key.length(), "log segment key");
     }
 
+    /**
+     * Whether {@code key} names an object pacsfs writes once and never changes: the superblock, the settings, chunks, log
+     * segments, checkpoints, audit segments. Not the lease (rewritten) nor keys outside this layout. These are the objects a
+     * WORM filesystem gives an S3 Object Lock retention (docs/HISTORY.md).
+     */
+    public boolean isWrittenOnce(String key) {
+        return key != null && key.startsWith(prefix) && (key.equals(superblock()) || key.equals(settings())
+                || key.startsWith(chunksPrefix()) || key.startsWith(logPrefix()) || key.startsWith(checkpointsPrefix())
+                || key.startsWith(auditPrefix()));
+    }
+
     /** {@code <prefix>audit/}: lists every access-audit stream (docs/AUDIT.md). */
     public String auditPrefix() {
         return prefix + AUDIT;

@@ -195,12 +195,15 @@ final class MountCommand implements Callable<Integer> {
         MetricsEndpoint metrics = MetricsEndpoint.start(metricsPort, where, mountPoint, readOnly);
         try (metrics; BucketOptions.Connection conn = bucket.connect(location)) {
             boolean creating = checkFilesystem(conn);
+            org.pacsfs.core.store.ObjectStore data = conn.store();
             if (!readOnly) {
-                wormOptions.establish(BucketOptions.patient(conn.store()), conn.store(), String.valueOf(conn.location()), creating);
+                org.pacsfs.core.bucket.FsSettings settings = wormOptions.establish(BucketOptions.patient(conn.store()), conn.store(),
+                        String.valueOf(conn.location()), creating);
+                data = wormOptions.dataStore(conn.store(), settings); // Object Lock retention where the bucket has it
             }
             Path state = stateDirectory(conn.location());
             FsConfig config = fsConfig(state, true);
-            org.pacsfs.core.store.CountingObjectStore counted = new org.pacsfs.core.store.CountingObjectStore(conn.store());
+            org.pacsfs.core.store.CountingObjectStore counted = new org.pacsfs.core.store.CountingObjectStore(data);
             Remote remote = Remote.of(counted, "")
                     .withShip(ShipConfig.defaults().withDurability(mode).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                             .withBackgroundNice(backgroundNice))
@@ -219,7 +222,7 @@ final class MountCommand implements Callable<Integer> {
             metrics.serve(status::figures);
             org.pacsfs.core.audit.AuditTrail audit;
             try {
-                audit = auditKey == null ? null : startAudit(conn, auditKey, auditConfig);
+                audit = auditKey == null ? null : startAudit(conn, data, auditKey, auditConfig);
             } catch (CliException e) {
                 fs.close();
                 throw e;
@@ -262,12 +265,13 @@ final class MountCommand implements Callable<Integer> {
     }
 
     /** The access-audit stream of this mount (docs/AUDIT.md); its objects go to the bucket beside the filesystem's. */
-    private static org.pacsfs.core.audit.AuditTrail startAudit(BucketOptions.Connection conn, org.pacsfs.core.audit.AuditKey key,
+    private static org.pacsfs.core.audit.AuditTrail startAudit(BucketOptions.Connection conn, org.pacsfs.core.store.ObjectStore data,
+                                                               org.pacsfs.core.audit.AuditKey key,
                                                                org.pacsfs.core.audit.AuditTrail.Config config) throws CliException {
         try {
             java.util.UUID fsId = Superblock.read(BucketOptions.patient(conn.store()), BucketKeys.under(""))
                     .orElseThrow(() -> new CliException(conn.location() + ": no superblock")).fsId();
-            return org.pacsfs.core.audit.AuditTrail.start(conn.store(), BucketKeys.under(""), key, fsId, config,
+            return org.pacsfs.core.audit.AuditTrail.start(data, BucketKeys.under(""), key, fsId, config,
                     java.time.Clock.systemUTC());
         } catch (org.pacsfs.core.bucket.SuperblockException | ObjectStoreException e) {
             throw new CliException("cannot start the access audit: " + e.getMessage());
