@@ -114,6 +114,18 @@ final class WormOptions {
 
     private static final String LOCK_MODE_NAME = "COMPLIANCE";
 
+    /**
+     * For a command other than mount that writes the filesystem (restore without a mount): the store it must write
+     * through, with Object Lock retention when the filesystem is WORM and the bucket has Object Lock.
+     */
+    static ObjectStore writerStore(ObjectStore store) {
+        FsSettings settings = FsSettings.read(BucketOptions.patient(store), BucketKeys.under("")).orElse(FsSettings.DEFAULTS);
+        if (settings.worm() && store instanceof S3ObjectStore s3 && s3.objectLock().enabled()) {
+            return lockingView(s3, settings);
+        }
+        return store;
+    }
+
     private static S3ObjectStore lockingView(S3ObjectStore s3, FsSettings settings) {
         BucketKeys keys = BucketKeys.under("");
         return s3.withObjectLock(new org.pacsfs.core.store.s3.ObjectLockRetention(
