@@ -45,6 +45,9 @@ class AuditIT {
             Sh.ok(mnt, "sh -c 'echo $$ > " + pids + ".read; exec dd if=studies/patient-smith.dcm iflag=direct bs=40960 of=/dev/null status=none'");
             Sh.ok(mnt, "sh -c 'echo $$ > " + pids + ".mv; exec mv studies/patient-smith.dcm studies/renamed-smith.dcm'");
             Sh.ok(mnt, "sh -c 'echo $$ > " + pids + ".rm; exec rm studies/renamed-smith.dcm'");
+            PacsfsProcess.Result status = PacsfsProcess.run(null, Duration.ofSeconds(30), "status", mnt.toString());
+            assertThat(status.output()).containsPattern("(?m)^audit +true$").containsPattern("(?m)^audit\\.stream +[0-9a-f]{32}$")
+                    .containsPattern("(?m)^worm +false$").containsPattern("(?m)^retention +180d$");
             m.unmount();
             assertThat(m.log()).contains("closed:").doesNotContain(HexFormat.of().formatHex(raw));
         }

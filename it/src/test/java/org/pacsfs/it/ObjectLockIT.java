@@ -57,6 +57,10 @@ class ObjectLockIT {
             }
             after = Instant.now();
             puts = proxy.requestHeads().stream().filter(h -> h.startsWith("PUT ")).toList();
+            PacsfsProcess.Result verify = PacsfsProcess.run(bucket, Duration.ofSeconds(60), "verify", "s3://" + bucket.name(),
+                    "--endpoint", proxy.endpoint().toString(), "--quiet");
+            assertThat(verify.exitCode()).as(verify.output()).isZero();
+            assertThat(verify.output()).contains("settings:   WORM on (grace 60s), retention 30d; Object Lock enabled on the bucket");
         }
         String b = "/" + bucket.name() + "/";
         for (String kind : List.of("pacsfs.json", "settings.json", "chunks/", "log/", "checkpoints/")) {
@@ -82,6 +86,9 @@ class ObjectLockIT {
                 Sh.ok(mnt, "echo c > study/c.dcm && sync");
                 m.unmount();
             }
+            PacsfsProcess.Result verify = PacsfsProcess.run(bucket, Duration.ofSeconds(60), "verify", "s3://" + bucket.name(),
+                    "--endpoint", proxy.endpoint().toString(), "--quiet");
+            assertThat(verify.output()).contains("no Object Lock: WORM is enforced by pacsfs only");
             List<String> later = proxy.requestHeads().stream().filter(h -> h.startsWith("PUT " + b + "chunks/")
                     || h.startsWith("PUT " + b + "log/")).toList();
             assertThat(later).isNotEmpty().allSatisfy(h -> assertThat(header(h, "x-amz-object-lock-mode")).isNull());

@@ -227,6 +227,7 @@ final class MountCommand implements Callable<Integer> {
                 fs.close();
                 throw e;
             }
+            status.audit(audit);
             FuseMount mount;
             try {
                 mount = FuseMount.mount(fs, mountPoint, fuse, status::json, Duration.ofSeconds(30), audit);
