@@ -231,6 +231,53 @@ class AuditTrailTest {
         assertThat(r.unfinished).isEmpty();
     }
 
+    @Test
+    void transientFailuresAndLostResponsesAreRetriedWithoutLoss() {
+        var faulty = org.pacsfs.core.store.FaultInjectingObjectStore.builder(store).seed(7).transientErrorRate(0.3)
+                .lostResponseRate(0.3).build();
+        AuditTrail t = AuditTrail.start(faulty, KEYS, KEY, FS, AuditTrail.Config.defaults().withMaxEvents(5), Clock.systemUTC(),
+                Path.of("/nonexistent-proc"));
+        for (int i = 0; i < 40; i++) {
+            t.event(AuditKind.MKDIR, ALICE, "/d" + i, "", i, 0);
+        }
+        t.close();
+        assertThat(faulty.injectedFaults().transientErrors() + faulty.injectedFaults().lostResponses()).isPositive();
+        Recorder r = readBack(KEY);
+        assertThat(r.events).hasSize(40);
+        assertThat(r.events.get(39).path()).isEqualTo("/d39");
+        assertThat(r.problems).isEmpty();
+        assertThat(r.unfinished).isEmpty();
+        assertThat(r.summary.dropped()).isZero();
+    }
+
+    @Test
+    void aSegmentThatCannotBeWrittenIsCountedAndTheChainHasNoGap() {
+        var refusing = new ForwardingObjectStore(store) {
+            int puts;
+
+            @Override
+            public String put(String key, ByteBuffer body, PutCondition condition) {
+                if (++puts == 2) {
+                    throw new org.pacsfs.core.store.ObjectStoreException.Permanent(
+                            org.pacsfs.core.store.ObjectStoreException.Permanent.Reason.ACCESS_DENIED, "denied", 403,
+                            "AccessDenied", null, null);
+                }
+                return super.put(key, body, condition);
+            }
+        };
+        AuditTrail t = AuditTrail.start(refusing, KEYS, KEY, FS, AuditTrail.Config.defaults().withMaxEvents(2), Clock.systemUTC(),
+                Path.of("/nonexistent-proc"));
+        for (int i = 0; i < 6; i++) {
+            t.event(AuditKind.RMDIR, ALICE, "/r" + i, "", i, 0);
+        }
+        t.close();
+        Recorder r = readBack(KEY);
+        assertThat(r.events).extracting(AuditEvent::path).containsExactly("/r0", "/r1", "/r4", "/r5");
+        assertThat(r.summary.dropped()).isEqualTo(2);
+        assertThat(r.problems).isEmpty();
+        assertThat(t.droppedTotal()).isEqualTo(2);
+    }
+
     private static final class Recorder implements AuditReader.Listener {
         final List<AuditEvent> events = new ArrayList<>();
         final List<AuditReader.Problem> problems = new ArrayList<>();
