@@ -177,11 +177,11 @@ public final class FaultProxy implements AutoCloseable {
                 ByteArrayOutputStream body = new ByteArrayOutputStream();
                 readBody(cin, request, body, false);
                 bytesUp.addAndGet(request.raw.length + body.size());
-                String requestHead = new String(request.raw, StandardCharsets.ISO_8859_1);
+                String requestHead = recording || !canned.isEmpty() ? new String(request.raw, StandardCharsets.ISO_8859_1) : null;
                 if (recording) {
                     recorded.add(requestHead);
                 }
-                byte[] answer = cannedFor(requestHead);
+                byte[] answer = requestHead == null ? null : cannedFor(requestHead);
                 if (answer != null) {
                     cout.write(answer);
                     cout.flush();
