@@ -23,6 +23,11 @@ public final class S3TestBucket implements AutoCloseable {
         this.name = name;
     }
 
+    /** A bucket (already created) on a server a test started itself, e.g. with other settings than the shared one. */
+    public static S3TestBucket of(S3ProxyProcess server, String name) {
+        return new S3TestBucket(server, name);
+    }
+
     public String name() {
         return name;
     }

@@ -48,7 +48,7 @@ import ru.serce.jnrfuse.struct.Timespec;
  * <p>Thread-safe: libfuse calls from many native threads, created and retired constantly, so there is no
  * thread-local state; write buffers come from a small shared pool.
  */
-public final class FuseAdapter extends FuseStubFS {
+public class FuseAdapter extends FuseStubFS {
 
     /** The root xattr that answers with the mount's status. */
     public static final String STATUS_XATTR = "user.pacsfs.status";
@@ -620,7 +620,7 @@ public final class FuseAdapter extends FuseStubFS {
         return path != null && path.indexOf(REPLACEMENT) >= 0;
     }
 
-    private Caller caller() {
+    final Caller caller() {
         FuseContext c = getContext();
         return new Caller((int) c.uid.get(), (int) c.gid.get(), c.pid.get());
     }

@@ -62,9 +62,15 @@ public final class FuseMount {
      */
     public static FuseMount mount(FileSystem fs, Path mountPoint, Options options, Supplier<String> status, Duration timeout)
             throws MountException {
+        return mount(fs, mountPoint, options, status, timeout, null);
+    }
+
+    /** As {@link #mount(FileSystem, Path, Options, Supplier, Duration)}, reporting accesses to {@code audit} (null: none). */
+    public static FuseMount mount(FileSystem fs, Path mountPoint, Options options, Supplier<String> status, Duration timeout,
+                                  org.pacsfs.core.audit.AuditSink audit) throws MountException {
         Path mp = mountPoint.toAbsolutePath().normalize();
         prepareMountPoint(mp);
-        FuseAdapter adapter = new FuseAdapter(fs, status);
+        FuseAdapter adapter = audit == null ? new FuseAdapter(fs, status) : new AuditingFuseAdapter(fs, status, audit);
         FuseMount m = new FuseMount(mp, adapter);
         String[] args = libfuseOptions(options);
         Thread loop = new Thread(() -> {

@@ -15,6 +15,7 @@ import org.pacsfs.core.store.ObjectKeys;
  * &lt;prefix&gt;checkpoints/&lt;seq, 20 digits&gt;/&lt;part&gt;   checkpoint parts
  * &lt;prefix&gt;lease                               single-writer lease
  * &lt;prefix&gt;gc/&lt;run&gt;/&lt;part, 8 digits&gt;          GC records (what a GC run removed)
+ * &lt;prefix&gt;audit/&lt;stream&gt;/&lt;seq, 20 digits&gt;      encrypted access-audit segments (docs/AUDIT.md)
  * </pre>
  *
  * <p>The prefix is relative to the store (a store that itself lives under a bucket prefix adds that
@@ -39,6 +40,7 @@ public final class BucketKeys {
     private static final String LEASE = "lease";
     private static final String SETTINGS = "settings.json";
     private static final String GC = "gc/";
+    private static final String AUDIT = "audit/";
     private static final int SEQ_DIGITS = 20;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -176,6 +178,48 @@ public final class BucketKeys {
                     + quoted(key));
         }
         return parseSeq(key, start.length(), key.length(), "log segment key");
+    }
+
+    /**
+     * Whether {@code key} names an object pacsfs writes once and never changes: the superblock, the settings, chunks, log
+     * segments, checkpoints, audit segments. Not the lease (rewritten) nor keys outside this layout. These are the objects a
+     * WORM filesystem gives an S3 Object Lock retention (docs/HISTORY.md).
+     */
+    public boolean isWrittenOnce(String key) {
+        return key != null && key.startsWith(prefix) && (key.equals(superblock()) || key.equals(settings())
+                || key.startsWith(chunksPrefix()) || key.startsWith(logPrefix()) || key.startsWith(checkpointsPrefix())
+                || key.startsWith(auditPrefix()));
+    }
+
+    /** {@code <prefix>audit/}: lists every access-audit stream (docs/AUDIT.md). */
+    public String auditPrefix() {
+        return prefix + AUDIT;
+    }
+
+    /** {@code <prefix>audit/<stream, 32 hex digits>/}: lists the segments of one audit stream. */
+    public String auditStreamPrefix(String streamHex) {
+        if (streamHex == null || !streamHex.matches("[0-9a-f]{32}")) {
+            throw new IllegalArgumentException("an audit stream id is 32 lowercase hex digits, got " + quoted(streamHex));
+        }
+        return prefix + AUDIT + streamHex + "/";
+    }
+
+    /** {@code <prefix>audit/<stream, 32 hex digits>/<seq zero-padded to 20 digits>}: one audit segment. */
+    public String auditSegment(String streamHex, long seq) {
+        return auditStreamPrefix(streamHex) + seq(seq);
+    }
+
+    /**
+     * The sequence number of a key made by {@link #auditSegment}.
+     *
+     * @throws IllegalArgumentException naming the key unless it is the stream's prefix followed by exactly 20 digits
+     */
+    public long parseAuditSeq(String streamHex, String key) {
+        String start = auditStreamPrefix(streamHex);
+        if (key == null || !key.startsWith(start)) {
+            throw new IllegalArgumentException("not an audit segment key (expected '" + start + "' + 20 digits): " + quoted(key));
+        }
+        return parseSeq(key, start.length(), key.length(), "audit segment key");
     }
 
     /** {@code <prefix>checkpoints/}: lists every checkpoint. */

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         subcommands = {MountCommand.class, UnmountCommand.class, StatusCommand.class, LsCommand.class, CatCommand.class,
                 LostFoundCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class,
                 VerifyCommand.class, VersionsCommand.class, RestoreCommand.class,
-                ScrubCommand.class, GcCommand.class})
+                ScrubCommand.class, GcCommand.class, AuditCommand.class})
 public final class Main {
 
     private static volatile List<String> arguments = List.of();

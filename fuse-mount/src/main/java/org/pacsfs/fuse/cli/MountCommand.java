@@ -56,6 +56,9 @@ final class MountCommand implements Callable<Integer> {
     @Mixin
     WormOptions wormOptions;
 
+    @Mixin
+    AuditOptions auditOptions;
+
     @Option(names = "--take-over", description = "Take over the single-writer lease of another host whose lease has expired "
             + "(only after making sure that host is down; see docs/SEMANTICS.md, failover).")
     boolean takeOver;
@@ -182,6 +185,8 @@ final class MountCommand implements Callable<Integer> {
         S3Location where = location != null ? location : new S3Location(BucketOptions.EMBEDDED_BUCKET, "");
         fsConfig(statePath(where), false);
         MetricsEndpoint.checkPort(metricsPort);
+        org.pacsfs.core.audit.AuditKey auditKey = auditOptions.key();
+        org.pacsfs.core.audit.AuditTrail.Config auditConfig = auditOptions.config();
         FuseMount.prepareMountPoint(mountPoint);
         if (!foreground) {
             return Background.start(mountPoint);
@@ -190,12 +195,15 @@ final class MountCommand implements Callable<Integer> {
         MetricsEndpoint metrics = MetricsEndpoint.start(metricsPort, where, mountPoint, readOnly);
         try (metrics; BucketOptions.Connection conn = bucket.connect(location)) {
             boolean creating = checkFilesystem(conn);
+            org.pacsfs.core.store.ObjectStore data = conn.store();
             if (!readOnly) {
-                wormOptions.establish(BucketOptions.patient(conn.store()), conn.store(), String.valueOf(conn.location()), creating);
+                org.pacsfs.core.bucket.FsSettings settings = wormOptions.establish(BucketOptions.patient(conn.store()), conn.store(),
+                        String.valueOf(conn.location()), creating);
+                data = wormOptions.dataStore(conn.store(), settings); // Object Lock retention where the bucket has it
             }
             Path state = stateDirectory(conn.location());
             FsConfig config = fsConfig(state, true);
-            org.pacsfs.core.store.CountingObjectStore counted = new org.pacsfs.core.store.CountingObjectStore(conn.store());
+            org.pacsfs.core.store.CountingObjectStore counted = new org.pacsfs.core.store.CountingObjectStore(data);
             Remote remote = Remote.of(counted, "")
                     .withShip(ShipConfig.defaults().withDurability(mode).withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                             .withBackgroundNice(backgroundNice))
@@ -212,10 +220,21 @@ final class MountCommand implements Callable<Integer> {
             MountStatus status = new MountStatus(new org.pacsfs.fuse.metrics.MountFigures.Source(fs, counted, cache),
                     conn.location(), mountPoint, readOnly, metrics.url());
             metrics.serve(status::figures);
+            org.pacsfs.core.audit.AuditTrail audit;
+            try {
+                audit = auditKey == null ? null : startAudit(conn, data, auditKey, auditConfig);
+            } catch (CliException e) {
+                fs.close();
+                throw e;
+            }
+            status.audit(audit);
             FuseMount mount;
             try {
-                mount = FuseMount.mount(fs, mountPoint, fuse, status::json, Duration.ofSeconds(30));
+                mount = FuseMount.mount(fs, mountPoint, fuse, status::json, Duration.ofSeconds(30), audit);
             } catch (MountException | RuntimeException e) {
+                if (audit != null) {
+                    audit.close();
+                }
                 fs.close();
                 throw e;
             }
@@ -224,6 +243,9 @@ final class MountCommand implements Callable<Integer> {
             System.out.println("pacsfs: " + conn.location() + " mounted at " + mountPoint
                     + (readOnly ? " (read-only)" : "") + "; unmount with: pacsfs unmount " + mountPoint);
             mount.awaitUnmounted();
+            if (audit != null) {
+                audit.close(); // the last events and the stream's final segment, while the connection is open
+            }
             LOG.info("unmounted; shipping the write-log to the bucket (up to {} s) and releasing the lease", drainTimeoutSeconds);
             closeFilesystem(fs, status);
             if (readOnlyState != null) {
@@ -240,6 +262,20 @@ final class MountCommand implements Callable<Integer> {
         } finally {
             // After the connection closed (an embedded S3 server stops only once everything was shipped to it).
             stopped.countDown();
+        }
+    }
+
+    /** The access-audit stream of this mount (docs/AUDIT.md); its objects go to the bucket beside the filesystem's. */
+    private static org.pacsfs.core.audit.AuditTrail startAudit(BucketOptions.Connection conn, org.pacsfs.core.store.ObjectStore data,
+                                                               org.pacsfs.core.audit.AuditKey key,
+                                                               org.pacsfs.core.audit.AuditTrail.Config config) throws CliException {
+        try {
+            java.util.UUID fsId = Superblock.read(BucketOptions.patient(conn.store()), BucketKeys.under(""))
+                    .orElseThrow(() -> new CliException(conn.location() + ": no superblock")).fsId();
+            return org.pacsfs.core.audit.AuditTrail.start(data, BucketKeys.under(""), key, fsId, config,
+                    java.time.Clock.systemUTC());
+        } catch (org.pacsfs.core.bucket.SuperblockException | ObjectStoreException e) {
+            throw new CliException("cannot start the access audit: " + e.getMessage());
         }
     }
 

@@ -40,6 +40,13 @@ final class MountStatus {
         return readOnly;
     }
 
+    /** The mount's access-audit trail, shown by status (null: the audit is off). */
+    private volatile org.pacsfs.core.audit.AuditTrail audit;
+
+    void audit(org.pacsfs.core.audit.AuditTrail trail) {
+        this.audit = trail;
+    }
+
     String json() {
         LocalFileSystem.ShipStatus s = fs.shipStatus();
         LocalFileSystem.RecoveryInfo r = fs.recoveryInfo();
@@ -78,6 +85,18 @@ final class MountStatus {
         field(b, "files", fs.inodeCount());
         field(b, "recoveryIndexTrusted", r.indexTrusted());
         field(b, "recoveryRecordsReplayed", r.recordsReplayed());
+        org.pacsfs.core.bucket.FsSettings settings = fs.settings();
+        field(b, "worm", settings.worm());
+        field(b, "retention", org.pacsfs.core.bucket.FsSettings.describe(settings.retention()));
+        field(b, "wormGrace", org.pacsfs.core.bucket.FsSettings.describe(settings.wormGrace()));
+        org.pacsfs.core.audit.AuditTrail a = audit;
+        field(b, "audit", a != null);
+        if (a != null) {
+            field(b, "audit.stream", a.streamHex());
+            field(b, "audit.events", a.recorded());
+            field(b, "audit.dropped", a.droppedTotal());
+            field(b, "audit.segments", a.segmentsWritten());
+        }
         field(b, "lastError", s.failure());
         field(b, "metricsUrl", metricsUrl);
         b.setLength(b.length() - 1);

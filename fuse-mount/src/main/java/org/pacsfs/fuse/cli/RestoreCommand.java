@@ -111,7 +111,7 @@ final class RestoreCommand implements Callable<Integer> {
     private FileHistory.Version withLease(HistoryView view, String src, String dst) throws CliException, IOException {
         Path state = Files.createDirectories(view.scratch.resolve("writer"));
         FsConfig config = HistoryView.scratchConfig(state);
-        try (LocalFileSystem fs = LocalFileSystem.open(config, Remote.of(view.connection.store(), ""))) {
+        try (LocalFileSystem fs = LocalFileSystem.open(config, Remote.of(WormOptions.writerStore(view.connection.store()), ""))) {
             return Restorer.restore(view.history, src, at, fs, dst);
         } catch (FsException e) {
             String hint = e.getMessage() != null && e.getMessage().contains("lease")

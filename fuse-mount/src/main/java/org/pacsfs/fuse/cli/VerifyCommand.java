@@ -55,12 +55,46 @@ final class VerifyCommand implements Callable<Integer> {
             ProgressLine progress = new ProgressLine(System.err, quiet);
             VerifyReport r = new LogVerifier(conn.store(), "", parallel, progress::update).verify(expected);
             progress.finish();
-            print(System.out, where, r);
-            return r.ok() ? 0 : PROBLEMS_FOUND;
+            SettingsCheck settings = SettingsCheck.of(conn.store());
+            print(System.out, where, r, settings);
+            return r.ok() && settings.problem() == null ? 0 : PROBLEMS_FOUND;
         }
     }
 
     static void print(PrintStream out, String where, VerifyReport r) {
+        print(out, where, r, null);
+    }
+
+    /**
+     * The filesystem's settings (settings.json, docs/FORMAT.md) as verify reports them: what they say, whether the
+     * bucket's Object Lock backs WORM up, and a problem line if the object is there but does not verify.
+     */
+    record SettingsCheck(String line, String problem) {
+        static SettingsCheck of(org.pacsfs.core.store.ObjectStore store) {
+            org.pacsfs.core.bucket.FsSettings s;
+            try {
+                var stored = org.pacsfs.core.bucket.FsSettings.read(store, org.pacsfs.core.bucket.BucketKeys.under(""));
+                if (stored.isEmpty()) {
+                    return new SettingsCheck("none stored: " + org.pacsfs.core.bucket.FsSettings.DEFAULTS
+                            + " (a filesystem created without --worm/--retention, or before settings existed)", null);
+                }
+                s = stored.get();
+            } catch (IllegalStateException e) {
+                return new SettingsCheck("(damaged)", "PROBLEM SETTINGS_DAMAGED settings.json: " + e.getMessage());
+            } catch (org.pacsfs.core.store.ObjectStoreException e) {
+                return new SettingsCheck("(unreadable)", "PROBLEM UNREADABLE settings.json: " + e.getMessage());
+            }
+            String lock = "";
+            if (s.worm() && store instanceof org.pacsfs.core.store.s3.S3ObjectStore s3) {
+                var status = s3.objectLock();
+                lock = status.enabled() ? "; Object Lock enabled on the bucket" : "; no Object Lock: WORM is enforced by pacsfs only ("
+                        + status.detail() + ")";
+            }
+            return new SettingsCheck(s + lock, null);
+        }
+    }
+
+    static void print(PrintStream out, String where, VerifyReport r, SettingsCheck settings) {
         out.println("filesystem: " + (r.fsId() == null ? "(unknown)" : r.fsId()) + " in " + where);
         out.println("log:        " + r.segments() + " segments");
         out.println("chunks:     " + r.chunks() + " checked, " + human(r.chunkBytes()) + " stored bytes"
@@ -68,10 +102,17 @@ final class VerifyCommand implements Callable<Integer> {
                 + (r.expiredChunks() > 0 ? "; " + r.expiredChunks() + " expired (removed by pacsfs gc after the retention, as its records in gc/ say; not a problem)" : ""));
         out.println("checkpoints:" + " " + r.checkpoints() + " compared with the chain");
         out.println("head:       " + (r.head() == null ? "(none: the log is empty or its last segment is missing)" : r.head()));
+        if (settings != null) {
+            out.println("settings:   " + settings.line());
+        }
         for (Problem p : r.problems()) {
             out.println("PROBLEM " + p);
         }
-        out.println(r.ok() ? "result:     OK" : "result:     " + r.problems().size() + " problem(s)");
+        int problems = r.problems().size() + (settings != null && settings.problem() != null ? 1 : 0);
+        if (problems > r.problems().size()) {
+            out.println(settings.problem());
+        }
+        out.println(problems == 0 ? "result:     OK" : "result:     " + problems + " problem(s)");
         out.flush();
     }
 

@@ -73,10 +73,13 @@ final class WormOptions {
      * the stored ones, and at creation with WORM tells whether the bucket's Object Lock backs it up.
      */
     FsSettings establish(ObjectStore store, ObjectStore probe, String location, boolean creating) throws CliException {
-        if (creating && worm) {
-            checkObjectLock(probe, location);
-        }
         FsSettings requested = requested();
+        if (creating && worm) {
+            objectLock = checkObjectLock(probe, location);
+            if (objectLock.enabled()) {
+                store = BucketOptions.patient(lockingView((S3ObjectStore) probe, requested)); // superblock and settings too
+            }
+        }
         try {
             if (creating) {
                 Superblock.createOrRead(store, BucketKeys.under(""), java.time.Clock.systemUTC());
@@ -84,6 +87,9 @@ final class WormOptions {
             FsSettings settings = FsSettings.establish(store, BucketKeys.under(""), requested, explicit());
             if (settings.worm()) {
                 LOG.info("{}: {}", location, settings);
+                if (objectLock == null) {
+                    objectLock = checkObjectLock(probe, location); // every writer mount says whether the server backs WORM up
+                }
             }
             return settings;
         } catch (IllegalStateException | org.pacsfs.core.bucket.SuperblockException e) {
@@ -91,13 +97,49 @@ final class WormOptions {
         }
     }
 
-    private void checkObjectLock(ObjectStore probe, String location) throws CliException {
+    /** What the bucket said about Object Lock at this mount (null: not asked, the filesystem is not WORM). */
+    private ObjectLockStatus objectLock;
+
+    /**
+     * The store the filesystem writes through: for a WORM filesystem on a bucket with Object Lock, a view of
+     * {@code store} that gives every object written once (chunks, log segments, checkpoints, audit segments) the mode
+     * {@value #LOCK_MODE_NAME} and a retain-until date of the upload time plus the retention; otherwise {@code store}.
+     */
+    ObjectStore dataStore(ObjectStore store, FsSettings settings) {
+        if (settings.worm() && objectLock != null && objectLock.enabled() && store instanceof S3ObjectStore s3) {
+            return lockingView(s3, settings);
+        }
+        return store;
+    }
+
+    private static final String LOCK_MODE_NAME = "COMPLIANCE";
+
+    /**
+     * For a command other than mount that writes the filesystem (restore without a mount): the store it must write
+     * through, with Object Lock retention when the filesystem is WORM and the bucket has Object Lock.
+     */
+    static ObjectStore writerStore(ObjectStore store) {
+        FsSettings settings = FsSettings.read(BucketOptions.patient(store), BucketKeys.under("")).orElse(FsSettings.DEFAULTS);
+        if (settings.worm() && store instanceof S3ObjectStore s3 && s3.objectLock().enabled()) {
+            return lockingView(s3, settings);
+        }
+        return store;
+    }
+
+    private static S3ObjectStore lockingView(S3ObjectStore s3, FsSettings settings) {
+        BucketKeys keys = BucketKeys.under("");
+        return s3.withObjectLock(new org.pacsfs.core.store.s3.ObjectLockRetention(
+                org.pacsfs.core.store.s3.ObjectLockRetention.Mode.valueOf(LOCK_MODE_NAME), settings.retention(),
+                java.time.Clock.systemUTC(), keys::isWrittenOnce));
+    }
+
+    private ObjectLockStatus checkObjectLock(ObjectStore probe, String location) throws CliException {
         ObjectLockStatus lock = probe instanceof S3ObjectStore s3 ? s3.objectLock()
                 : new ObjectLockStatus(false, "the object store cannot be asked about Object Lock");
         if (lock.enabled()) {
-            LOG.info("{}: {}; pacsfs does not yet give objects a retain-until date of its own, so the bucket's default "
-                    + "retention rule is what the server enforces", location, lock.detail());
-            return;
+            LOG.info("{}: {}; objects written once get Object Lock {} until their upload time + the retention", location,
+                    lock.detail(), LOCK_MODE_NAME);
+            return lock;
         }
         String message = "WORM is enforced by pacsfs only; the bucket does not have Object Lock, so someone with S3 credentials "
                 + "can still delete objects (" + lock.detail() + ")";
@@ -106,5 +148,6 @@ final class WormOptions {
         }
         System.err.println("pacsfs: warning: " + message);
         LOG.warn("{}: {}", location, message);
+        return lock;
     }
 }

@@ -48,6 +48,10 @@ public final class FaultProxy implements AutoCloseable {
     private volatile double faultProbability;
     private volatile long stallMillis = 3000;
     private volatile boolean down;
+    /** Canned answers (see {@link #answer}) and recorded request heads (see {@link #recordRequests}). */
+    private final Map<String, byte[]> canned = new ConcurrentHashMap<>();
+    private final java.util.Queue<String> recorded = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private volatile boolean recording;
 
     public FaultProxy(URI upstream) throws IOException {
         this.upstream = upstream;
@@ -81,6 +85,30 @@ public final class FaultProxy implements AutoCloseable {
                 closeQuietly(s);
             }
         }
+    }
+
+    /**
+     * Answers every request whose request line contains {@code requestLinePart} (e.g. {@code "?object-lock"}) with this
+     * status and XML body instead of relaying it: lets a test give the server a feature it lacks (a bucket with Object
+     * Lock, which S3Proxy has not).
+     */
+    public void answer(String requestLinePart, int status, String xml) {
+        byte[] body = xml.getBytes(StandardCharsets.UTF_8);
+        String head = "HTTP/1.1 " + status + " Canned\r\nContent-Type: application/xml\r\nContent-Length: " + body.length + "\r\n\r\n";
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(head.getBytes(StandardCharsets.US_ASCII));
+        b.writeBytes(body);
+        canned.put(requestLinePart, b.toByteArray());
+    }
+
+    /** From now on, keeps the head (request line and headers) of every request, for {@link #requestHeads()}. */
+    public void recordRequests() {
+        recording = true;
+    }
+
+    /** The heads of the requests seen since {@link #recordRequests()}, in arrival order. */
+    public java.util.List<String> requestHeads() {
+        return java.util.List.copyOf(recorded);
     }
 
     public long requests() {
@@ -149,6 +177,16 @@ public final class FaultProxy implements AutoCloseable {
                 ByteArrayOutputStream body = new ByteArrayOutputStream();
                 readBody(cin, request, body, false);
                 bytesUp.addAndGet(request.raw.length + body.size());
+                String requestHead = recording || !canned.isEmpty() ? new String(request.raw, StandardCharsets.ISO_8859_1) : null;
+                if (recording) {
+                    recorded.add(requestHead);
+                }
+                byte[] answer = requestHead == null ? null : cannedFor(requestHead);
+                if (answer != null) {
+                    cout.write(answer);
+                    cout.flush();
+                    continue;
+                }
                 Fault fault = pick();
                 if (fault == Fault.ERROR_500 || fault == Fault.SLOW_DOWN_503) {
                     boolean slow = fault == Fault.SLOW_DOWN_503;
@@ -202,6 +240,16 @@ public final class FaultProxy implements AutoCloseable {
         } finally {
             open.remove(client);
         }
+    }
+
+    private byte[] cannedFor(String head) {
+        String requestLine = head.substring(0, Math.max(0, head.indexOf('\r')));
+        for (Map.Entry<String, byte[]> c : canned.entrySet()) {
+            if (requestLine.contains(c.getKey())) {
+                return c.getValue();
+            }
+        }
+        return null;
     }
 
     private Fault pick() {

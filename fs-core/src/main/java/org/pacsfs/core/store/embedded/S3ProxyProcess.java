@@ -229,6 +229,7 @@ public final class S3ProxyProcess implements AutoCloseable {
         private int attempts = 3;
         private boolean detached;
         private int nice;
+        private boolean ignoreUnknownHeaders;
 
         private Builder(Path jar) {
             this.jar = Objects.requireNonNull(jar, "jar");
@@ -294,6 +295,15 @@ public final class S3ProxyProcess implements AutoCloseable {
         }
 
         /**
+         * The server accepts request headers it does not implement (s3proxy.ignore-unknown-headers) instead of answering
+         * 501 NotImplemented, e.g. a test's Object Lock headers; it stores the object without acting on them.
+         */
+        public Builder ignoreUnknownHeaders() {
+            this.ignoreUnknownHeaders = true;
+            return this;
+        }
+
+        /**
          * Starts the server and waits until it answers HTTP.
          *
          * @throws IllegalStateException if the jar is missing, or the server does not come up (with its log tail)
@@ -346,7 +356,7 @@ public final class S3ProxyProcess implements AutoCloseable {
         }
 
         private Process launch(Launch launch, URI endpoint, Path log) {
-            Path properties = writeProperties(launch, endpoint);
+            Path properties = writeProperties(launch, endpoint, ignoreUnknownHeaders);
             var command = new ArrayList<String>();
             if (nice > 0) {
                 command.addAll(List.of("nice", "-n", Integer.toString(nice)));
@@ -378,8 +388,11 @@ public final class S3ProxyProcess implements AutoCloseable {
             }
         }
 
-        private static Path writeProperties(Launch launch, URI endpoint) {
+        private static Path writeProperties(Launch launch, URI endpoint, boolean ignoreUnknownHeaders) {
             var p = new Properties();
+            if (ignoreUnknownHeaders) {
+                p.setProperty("s3proxy.ignore-unknown-headers", "true");
+            }
             p.setProperty("s3proxy.endpoint", endpoint.toString());
             p.setProperty("s3proxy.authorization", "aws-v2-or-v4");
             p.setProperty("s3proxy.identity", launch.accessKeyId);

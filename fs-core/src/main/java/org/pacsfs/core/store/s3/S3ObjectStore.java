@@ -53,12 +53,31 @@ public final class S3ObjectStore implements ObjectStore {
     private final S3KeyMapper keys;
     private final S3ErrorMapper errors;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Object Lock retention of the objects this store writes (null: none); see {@link #withObjectLock}. */
+    private final ObjectLockRetention lock;
+    /** False for a view made by {@link #withObjectLock}: the client belongs to the store it was made from. */
+    private final boolean ownsClient;
 
     private S3ObjectStore(S3Config config, S3Client s3) {
+        this(config, s3, null, true);
+    }
+
+    private S3ObjectStore(S3Config config, S3Client s3, ObjectLockRetention lock, boolean ownsClient) {
         this.config = config;
         this.s3 = s3;
         this.keys = new S3KeyMapper(config.prefix());
         this.errors = new S3ErrorMapper(config);
+        this.lock = lock;
+        this.ownsClient = ownsClient;
+    }
+
+    /**
+     * A view of this store, on the same client, whose PUTs of the keys {@code lock} names carry S3 Object Lock headers
+     * (mode and retain-until date) and a checksum header (S3 wants Content-MD5 or an x-amz-checksum with them). Only for
+     * a bucket with Object Lock enabled ({@link #objectLock()}). Closing the view does not close this store's client.
+     */
+    public S3ObjectStore withObjectLock(ObjectLockRetention lock) {
+        return new S3ObjectStore(config, s3, Objects.requireNonNull(lock, "lock"), false);
     }
 
     /** A store for {@code config}. Makes no request: a wrong endpoint or credentials show on the first call. */
@@ -114,7 +133,14 @@ public final class S3ObjectStore implements ObjectStore {
         } else {
             Objects.requireNonNull(condition, "condition");
         }
-        if (config.checksums() == ChecksumPolicy.WHEN_SUPPORTED) {
+        java.time.Instant retainUntil = lock == null ? null : lock.retainUntil(key);
+        if (retainUntil != null) {
+            request.objectLockMode(lock.mode() == ObjectLockRetention.Mode.COMPLIANCE
+                    ? software.amazon.awssdk.services.s3.model.ObjectLockMode.COMPLIANCE
+                    : software.amazon.awssdk.services.s3.model.ObjectLockMode.GOVERNANCE);
+            request.objectLockRetainUntilDate(retainUntil);
+        }
+        if (config.checksums() == ChecksumPolicy.WHEN_SUPPORTED || retainUntil != null) {
             // Our CRC32C (the JDK's, hardware-assisted, ~0.1 CPU s/GB) in the header: the SDK then computes no checksum
             // of its own and sends no checksum trailer, and the server still verifies the body.
             request.checksumCRC32C(crc32c(body));
@@ -220,7 +246,7 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        if (closed.compareAndSet(false, true) && ownsClient) {
             s3.close();
         }
     }
