@@ -64,6 +64,22 @@ def children(pid):
     return [int(p) for p in out]
 
 
+def s3_server(pid):
+    """The S3Proxy JVM below the mount (it is started through a small sh wrapper: stopping that would not stop it)."""
+    todo = children(pid)
+    while todo:
+        p = todo.pop()
+        try:
+            comm = open("/proc/%d/comm" % p).read().strip()
+            cmdline = open("/proc/%d/cmdline" % p).read()
+        except OSError:
+            continue
+        if comm == "java" and "s3proxy" in cmdline:
+            return p
+        todo.extend(children(p))
+    raise RuntimeError("no S3Proxy process below the mount %d" % pid)
+
+
 def is_mounted(path):
     with open("/proc/self/mountinfo") as f:
         return any(line.split()[4] == path for line in f)
@@ -88,7 +104,7 @@ class Mount:
                 raise RuntimeError("the mount did not come up; see %s" % self.log.name)
             time.sleep(0.1)
         self.pid = self.proc.pid  # bin/pacsfs execs java
-        self.s3pid = next(p for p in children(self.pid) if "s3proxy" in open("/proc/%d/cmdline" % p).read())
+        self.s3pid = s3_server(self.pid)
 
     def cpu(self):
         return cpu_seconds(self.pid)
