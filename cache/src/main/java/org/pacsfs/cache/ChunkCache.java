@@ -39,6 +39,15 @@ public interface ChunkCache extends AutoCloseable {
     void put(ChunkKey key, ByteBuffer data);
 
     /**
+     * Like {@link #put}, but the memory tier may keep {@code data} itself instead of a copy: the caller hands the bytes
+     * over and must never modify them (nor the rest of their array) afterwards. For the shipper's full chunks, whose
+     * buffers are dropped after the upload: copying each into the tier cost a 4 MiB allocation and copy per chunk.
+     */
+    default void putUnshared(ChunkKey key, ByteBuffer data) {
+        put(key, data);
+    }
+
+    /**
      * Write-through to the disk tier of a chunk's stored bytes (as its origin holds them) just uploaded by the writer:
      * queued like a fetched chunk, dropped if the disk writers are behind, verified by the loader when read back like
      * any disk block. {@code stored} must not be modified afterwards. Without a disk tier, nothing happens.

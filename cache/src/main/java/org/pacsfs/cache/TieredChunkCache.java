@@ -146,6 +146,19 @@ public final class TieredChunkCache implements ChunkCache {
         memory.put(key, copy.asReadOnlyBuffer());
     }
 
+    /**
+     * Keeps {@code data} only if it spans nearly all of its array: the memory tier weighs an entry by its data length,
+     * so a small chunk in a large buffer would hold far more heap than it is charged for; that one is copied.
+     */
+    @Override
+    public void putUnshared(ChunkKey key, ByteBuffer data) {
+        if (data.hasArray() && !data.isReadOnly() && data.remaining() >= data.array().length - data.array().length / 16) {
+            memory.put(key, data.slice().asReadOnlyBuffer());
+        } else {
+            put(key, data);
+        }
+    }
+
     @Override
     public void putStored(ChunkKey key, ByteBuffer stored, OptionalInt storedCrc32c) {
         if (writer != null) {

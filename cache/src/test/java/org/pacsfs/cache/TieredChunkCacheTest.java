@@ -337,4 +337,25 @@ class TieredChunkCacheTest {
     static byte[] concat(ByteBuffer a, ByteBuffer b) {
         return ByteBuffer.allocate(a.remaining() + b.remaining()).put(a.duplicate()).put(b.duplicate()).array();
     }
+
+    @Test
+    void putUnsharedKeepsAFullBufferAndCopiesASmallPieceOfALargeOne() throws Exception {
+        TieredChunkCache c = cache();
+        byte[] full = new byte[MIB];
+        java.util.Arrays.fill(full, (byte) 7);
+        ChunkKey fullKey = new ChunkKey(100, 1);
+        c.putUnshared(fullKey, ByteBuffer.wrap(full, 40, MIB - 40));
+        byte[] big = new byte[MIB];
+        java.util.Arrays.fill(big, (byte) 9);
+        ChunkKey smallKey = new ChunkKey(100, 2);
+        c.putUnshared(smallKey, ByteBuffer.wrap(big, 40, 1000));
+        c.memoryTier().cleanUp();
+        // the small piece was copied: the tier is charged about its length, not the megabyte array behind it
+        assertThat(c.memoryTier().bytes()).isLessThan(MIB + 64 * 1024);
+        big[100] = 1; // the caller may reuse a buffer that was copied
+        assertThat(bytes(c.get(smallKey, loader))).containsOnly((byte) 9).hasSize(1000);
+        assertThat(bytes(c.get(fullKey, loader))).containsOnly((byte) 7).hasSize(MIB - 40);
+        assertThat(c.get(fullKey, loader).isReadOnly()).isTrue();
+        assertThat(loader.fetches.get()).isZero();
+    }
 }

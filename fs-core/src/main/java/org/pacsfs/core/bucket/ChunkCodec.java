@@ -42,7 +42,8 @@ import java.util.zip.CRC32C;
  * CRC32C, id, compression and lengths against the ref; then decompression to exactly the raw length and
  * the raw CRC32C. Any mismatch is a {@link ChunkCorruptException}; no bytes are returned.
  *
- * <p>Thread-safe: holds no mutable state; zstd contexts are made per call by zstd-jni.
+ * <p>Thread-safe: its only mutable state is a bounded pool of compression output buffers; zstd contexts are made
+ * per call by zstd-jni.
  */
 public final class ChunkCodec {
 
@@ -76,8 +77,21 @@ public final class ChunkCodec {
     /** The largest raw length accepted by {@link #encode}. Chunks are 4 MiB at most by policy; this is a sanity bound. */
     public static final int MAX_RAW_LENGTH = 1 << 30;
 
+    /** Compressed chunks kept at most (a few, as compressions run on the CPUs at once; each up to about 4 MiB). */
+    private static final int SCRATCH_BUFFERS = Math.min(4, Runtime.getRuntime().availableProcessors());
+
+    /** Chunks from this size on compress into a pooled buffer; smaller ones into a fresh (small, cheap) one. */
+    private static final int SCRATCH_FROM = 1 << 20;
+
     private final int level;
     private final double maxStoredFraction;
+
+    /**
+     * Output buffers for zstd, reused: each compression needs one of the worst-case size (over 4 MiB for a full chunk)
+     * of which only the compressed length is kept, so a fresh one per chunk was a large short-lived heap allocation per
+     * 4 MiB shipped (garbage and G1 concurrent cycles: docs/BENCHMARKS.md, CPU per GiB). Shared, not per thread.
+     */
+    private final java.util.concurrent.ArrayBlockingQueue<byte[]> scratch = new java.util.concurrent.ArrayBlockingQueue<>(SCRATCH_BUFFERS);
 
     /** Level {@value #DEFAULT_LEVEL}, threshold {@value #DEFAULT_MAX_STORED_FRACTION}. */
     public ChunkCodec() {
@@ -218,12 +232,22 @@ public final class ChunkCodec {
     /** The whole object (header space + zstd frame) if compression saves enough, else null. */
     private byte[] compressed(ChunkId id, byte[] src, int srcOff, int rawLength) {
         int bound = (int) Zstd.compressBound(rawLength);
-        byte[] out = new byte[HEADER_SIZE + bound];
-        long n = Zstd.compressByteArray(out, HEADER_SIZE, bound, src, srcOff, rawLength, level);
-        if (Zstd.isError(n)) {
-            throw new IllegalStateException("zstd failed to compress chunk " + id + ": " + Zstd.getErrorName(n));
+        boolean pooled = rawLength >= SCRATCH_FROM;
+        byte[] out = pooled ? scratch.poll() : null;
+        if (out == null || out.length < HEADER_SIZE + bound) {
+            out = new byte[HEADER_SIZE + bound];
         }
-        return n <= (long) Math.floor(rawLength * maxStoredFraction) ? Arrays.copyOf(out, HEADER_SIZE + (int) n) : null;
+        try {
+            long n = Zstd.compressByteArray(out, HEADER_SIZE, bound, src, srcOff, rawLength, level);
+            if (Zstd.isError(n)) {
+                throw new IllegalStateException("zstd failed to compress chunk " + id + ": " + Zstd.getErrorName(n));
+            }
+            return n <= (long) Math.floor(rawLength * maxStoredFraction) ? Arrays.copyOf(out, HEADER_SIZE + (int) n) : null;
+        } finally {
+            if (pooled) {
+                scratch.offer(out);
+            }
+        }
     }
 
     /**

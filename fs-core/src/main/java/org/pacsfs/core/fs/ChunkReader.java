@@ -59,9 +59,12 @@ final class ChunkReader implements ChunkSource, ChunkLoader {
                 .withDisk(0, 0).withReadAhead(0, 0), null), new PinnedChunks(0));
     }
 
-    /** Write-through: a chunk just uploaded is readable without a GET. The cache copies {@code raw}. */
+    /**
+     * Write-through: a chunk just uploaded is readable without a GET. The cache may keep {@code raw} itself (no copy):
+     * the caller must not modify those bytes afterwards.
+     */
     void offer(ChunkId id, ByteBuffer raw) {
-        cache.put(new ChunkKey(hi(id), lo(id)), raw);
+        cache.putUnshared(new ChunkKey(hi(id), lo(id)), raw);
     }
 
     /**

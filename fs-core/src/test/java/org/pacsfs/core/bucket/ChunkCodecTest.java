@@ -465,4 +465,24 @@ class ChunkCodecTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void compressibleChunksOfSeveralMegabytesInARowEachDecodeToTheirOwnData() throws Exception {
+        // large chunks compress into reused output buffers: no chunk may carry bytes of the one before
+        ChunkCodec codec = new ChunkCodec();
+        java.util.Random random = new java.util.Random(42);
+        for (int size : new int[] {4 << 20, 1 << 20, 3 << 20, (4 << 20) - 1, 2 << 20}) {
+            byte[] raw = new byte[size];
+            for (int i = 0; i < size; i += 512) {
+                java.util.Arrays.fill(raw, i, Math.min(size, i + 512), (byte) random.nextInt(4));
+            }
+            ChunkId id = ChunkId.random();
+            EncodedChunk e = codec.encode(id, ByteBuffer.wrap(raw));
+            assertThat(e.ref().compression()).isEqualTo(ChunkCompression.ZSTD);
+            ByteBuffer back = codec.decode(e.ref(), e.stored());
+            byte[] out = new byte[back.remaining()];
+            back.get(out);
+            assertThat(out).isEqualTo(raw);
+        }
+    }
 }
