@@ -70,7 +70,7 @@ class ConfigFileTest {
         List<String> problems = ConfigFile.check(f);
         List<String> expected = List.of(
                 "line 2: mountpoint must be an absolute path, got 'relative'",
-                "line 3: unknown key 'cache_dir' (did you mean 'cache-dir'?); accepted keys: allow-other, at, background-nice, ca-bundle, cache-dir,",
+                "line 3: unknown key 'cache_dir' (did you mean 'cache-dir'?); accepted keys: allow-other, at, audit, audit-interval, audit-key-file, background-nice, ca-bundle, cache-dir,",
                 "line 4: wal-cap: Invalid value for option '--wal-cap': '4X' is not a size; use a number of bytes with an "
                         + "optional suffix K, M, G or T (e.g. 512M)",
                 "line 5: durability: 'fast' is not a durability; use local or remote",
