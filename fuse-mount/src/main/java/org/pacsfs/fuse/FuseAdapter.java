@@ -147,7 +147,7 @@ public class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            fs.chmod(path, (int) mode & 07777);
+            fs.chmod(path, (int) mode & 07777, caller());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("chmod", e);
@@ -161,7 +161,7 @@ public class FuseAdapter extends FuseStubFS {
         }
         try {
             // (uid_t) -1 means "unchanged"; it arrives as 4294967295 and narrows back to -1.
-            fs.chown(path, (int) uid, (int) gid);
+            fs.chown(path, (int) uid, (int) gid, caller());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("chown", e);
@@ -174,7 +174,7 @@ public class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            fs.utimens(path, nanos(timespec[0]), nanos(timespec[1]));
+            fs.utimens(path, nanos(timespec[0]), nanos(timespec[1]), caller());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("utimens", e);
@@ -221,7 +221,7 @@ public class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            fs.rmdir(path);
+            fs.rmdir(path, caller());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("rmdir", e);
@@ -236,9 +236,9 @@ public class FuseAdapter extends FuseStubFS {
         try {
             Long hiddenFh = hidden.remove(path);
             if (hiddenFh != null) {
-                fs.release(hiddenFh); // the last handle of an unlinked file was closed: now it disappears
+                fs.release(hiddenFh, caller()); // the last handle of an unlinked file was closed: now it disappears
             } else {
-                fs.unlink(path);
+                fs.unlink(path, caller());
             }
             return 0;
         } catch (Throwable e) {
@@ -259,16 +259,16 @@ public class FuseAdapter extends FuseStubFS {
                 // the hidden path, which libfuse keeps using for GETATTR (fstat of the open file).
                 long fh = fs.open(oldpath, OpenFlags.O_RDONLY);
                 try {
-                    fs.unlink(oldpath);
+                    fs.unlink(oldpath, caller());
                 } catch (FsException e) {
-                    fs.release(fh);
+                    fs.release(fh, caller());
                     throw e;
                 }
                 hidden.put(newpath, fh);
                 return 0;
             }
             // libfuse 2 has no renameat2 flags: a plain rename(2).
-            fs.rename(oldpath, newpath, 0);
+            fs.rename(oldpath, newpath, 0, caller());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("rename", e);
@@ -311,7 +311,7 @@ public class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            multiName.add(fs.link(oldpath, newpath).ino());
+            multiName.add(fs.link(oldpath, newpath, caller()).ino());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("link", e);
@@ -330,7 +330,7 @@ public class FuseAdapter extends FuseStubFS {
         }
         try {
             long fh = fs.create(path, (int) mode & 07777, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL, caller());
-            fs.release(fh);
+            fs.release(fh, caller());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("mknod", e);
@@ -360,7 +360,7 @@ public class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            long fh = fs.open(path, fi.flags.get());
+            long fh = fs.open(path, fi.flags.get(), caller());
             fi.fh.set(fh);
             keepCacheUnlessLinked(fi, fh);
             return 0;
@@ -418,7 +418,7 @@ public class FuseAdapter extends FuseStubFS {
         byte[] bytes = buffers.take((int) size);
         try {
             buf.get(0, bytes, 0, (int) size);
-            return fs.write(fi.fh.get(), offset, ByteBuffer.wrap(bytes, 0, (int) size));
+            return fs.write(fi.fh.get(), offset, ByteBuffer.wrap(bytes, 0, (int) size), caller());
         } catch (Throwable e) {
             return Errnos.reply("write", e);
         } finally {
@@ -432,7 +432,7 @@ public class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            fs.truncate(path, size);
+            fs.truncate(path, size, caller());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("truncate", e);
@@ -442,7 +442,7 @@ public class FuseAdapter extends FuseStubFS {
     @Override
     public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
         try {
-            fs.truncate(fi.fh.get(), size);
+            fs.truncate(fi.fh.get(), size, caller());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("ftruncate", e);
@@ -462,7 +462,7 @@ public class FuseAdapter extends FuseStubFS {
     @Override
     public int release(String path, FuseFileInfo fi) {
         try {
-            fs.release(fi.fh.get());
+            fs.release(fi.fh.get(), caller());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("release", e);
@@ -570,7 +570,7 @@ public class FuseAdapter extends FuseStubFS {
         try {
             byte[] v = new byte[(int) size];
             value.get(0, v, 0, v.length);
-            fs.setxattr(path, name, v, flags);
+            fs.setxattr(path, name, v, flags, caller());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("setxattr", e);
@@ -599,7 +599,7 @@ public class FuseAdapter extends FuseStubFS {
             return Errnos.of(Errno.EILSEQ);
         }
         try {
-            fs.removexattr(path, name);
+            fs.removexattr(path, name, caller());
             return 0;
         } catch (Throwable e) {
             return Errnos.reply("removexattr", e);

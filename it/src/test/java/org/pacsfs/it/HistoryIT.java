@@ -49,13 +49,17 @@ class HistoryIT {
         String v1 = text(1, 200_000);
         String v2 = "encrypted by ransomware " + text(2, 1000);
         Instant t1;
+        String writerPid;
         try (PacsfsProcess.Mount m = PacsfsProcess.mount(bucket, mnt, work.resolve("cache"), "--create")) {
             Files.writeString(mnt.resolve("scan.dcm"), v1);
             Sh.ok(mnt, "sync scan.dcm");
             CliErrorsIT.awaitShipped(mnt);
             t1 = Instant.now();
             Thread.sleep(50);
-            Files.writeString(mnt.resolve("scan.dcm"), v2);
+            // The second version comes from a shell whose pid we know (exec keeps it for cat, which writes): history
+            // must name that process as the writer, as docs/HISTORY.md promises for a ransomware investigation.
+            Files.writeString(work.resolve("v2.txt"), v2);
+            writerPid = Sh.ok(mnt, "echo $$; exec cat " + work.resolve("v2.txt") + " > scan.dcm").trim();
             Sh.ok(mnt, "sync scan.dcm");
             CliErrorsIT.awaitShipped(mnt);
             m.unmount();
@@ -67,6 +71,11 @@ class HistoryIT {
         assertThat(versions.exitCode()).as(versions.output()).isZero();
         assertThat(versions.output()).contains(sha256(v1)).contains(sha256(v2)).contains("write");
         assertThat(versions.output().indexOf(sha256(v1))).isLessThan(versions.output().indexOf(sha256(v2)));
+        String v2Sha = sha256(v2);
+        String v2Line = versions.output().lines().filter(l -> l.contains(v2Sha)).findFirst().orElseThrow();
+        String[] cols = v2Line.trim().split("\\s+");
+        assertThat(cols[cols.length - 2] + " " + cols[cols.length - 1]).as("uid and pid of the second version's writer: " + v2Line)
+                .isEqualTo(Sh.ok(mnt, "id -u").trim() + " " + writerPid);
 
         PacsfsProcess.Result cat = PacsfsProcess.run(bucket, Duration.ofSeconds(120), "cat", s3, "/scan.dcm", "--at", t1.toString(),
                 "--endpoint", endpoint);

@@ -556,18 +556,18 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
-    public void chmod(String path, int mode) throws FsException {
-        update(path, "chmod", (in, now) -> in.withPerm(mode & 07777, now));
+    public void chmod(String path, int mode, Caller caller) throws FsException {
+        update(path, "chmod", caller, (in, now) -> in.withPerm(mode & 07777, now));
     }
 
     @Override
-    public void chown(String path, int uid, int gid) throws FsException {
-        update(path, "chown", (in, now) -> in.withOwner(uid == -1 ? in.uid() : uid, gid == -1 ? in.gid() : gid, now));
+    public void chown(String path, int uid, int gid, Caller caller) throws FsException {
+        update(path, "chown", caller, (in, now) -> in.withOwner(uid == -1 ? in.uid() : uid, gid == -1 ? in.gid() : gid, now));
     }
 
     @Override
-    public void utimens(String path, long atimeNs, long mtimeNs) throws FsException {
-        update(path, "setting times", (in, now) -> in.withTimes(time(atimeNs, in.atime(), now), time(mtimeNs, in.mtime(), now), now));
+    public void utimens(String path, long atimeNs, long mtimeNs, Caller caller) throws FsException {
+        update(path, "setting times", caller, (in, now) -> in.withTimes(time(atimeNs, in.atime(), now), time(mtimeNs, in.mtime(), now), now));
     }
 
     private static long time(long requested, long current, long now) {
@@ -581,13 +581,13 @@ public final class LocalFileSystem implements FileSystem {
         Inode apply(Inode in, long now) throws FsException;
     }
 
-    private void update(String path, String operation, InodeChange change) throws FsException {
+    private void update(String path, String operation, Caller caller, InodeChange change) throws FsException {
         FsPath p = FsPath.parse(path);
         long ino = resolve(p).ino();
         try (LockTable.Held l = locks.write(ino)) {
             Inode in = inode(ino, p.text());
             requireChangeable(in, p.text(), operation);
-            commit(Caller.UNKNOWN, List.of(new Mutation.PutInode(change.apply(in, now()))));
+            commit(caller, List.of(new Mutation.PutInode(change.apply(in, now()))));
         }
     }
 
@@ -633,7 +633,7 @@ public final class LocalFileSystem implements FileSystem {
                 }
             }
             try {
-                return open(path, flags);
+                return open(path, flags, caller);
             } catch (FsException.NotFound raced) {
                 // removed between our lookup and the open: create it after all
             }
@@ -671,7 +671,7 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
-    public Attributes link(String existing, String newPath) throws FsException {
+    public Attributes link(String existing, String newPath, Caller caller) throws FsException {
         FsPath src = FsPath.parse(existing);
         FsPath dst = FsPath.parse(newPath);
         PathCache.Child target = resolve(src);
@@ -691,7 +691,7 @@ public final class LocalFileSystem implements FileSystem {
                 throw FsException.invalid(Errno.EMLINK, existing + " already has " + in.nlink() + " links (the limit)");
             }
             long now = now();
-            commit(Caller.UNKNOWN, List.of(new Mutation.PutDentry(parent, dst.name(), in.ino(), in.type()),
+            commit(caller, List.of(new Mutation.PutDentry(parent, dst.name(), in.ino(), in.type()),
                     new Mutation.PutInode(in.withNlink(in.nlink() + 1, now)), new Mutation.PutInode(dir.touched(now))));
             return index.inode(in.ino()).attributes();
         }
@@ -719,7 +719,7 @@ public final class LocalFileSystem implements FileSystem {
     // ------------------------------------------------------------------ removing names
 
     @Override
-    public void unlink(String path) throws FsException {
+    public void unlink(String path, Caller caller) throws FsException {
         FsPath p = FsPath.parse(path);
         long parent = parentDir(p);
         while (true) {
@@ -742,7 +742,7 @@ public final class LocalFileSystem implements FileSystem {
                 ms.add(new Mutation.DeleteDentry(parent, p.name()));
                 ms.add(dropLink(in, now));
                 ms.add(new Mutation.PutInode(dir.touched(now)));
-                commit(Caller.UNKNOWN, ms);
+                commit(caller, ms);
                 paths.removed(p.text());
                 return;
             }
@@ -758,7 +758,7 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
-    public void rmdir(String path) throws FsException {
+    public void rmdir(String path, Caller caller) throws FsException {
         FsPath p = FsPath.parse(path);
         long parent = parentDir(p);
         while (true) {
@@ -778,7 +778,7 @@ public final class LocalFileSystem implements FileSystem {
                 }
                 Inode dir = liveDir(parent, p);
                 long now = now();
-                commit(Caller.UNKNOWN, List.of(new Mutation.DeleteDentry(parent, p.name()), new Mutation.DeleteInode(child.ino()),
+                commit(caller, List.of(new Mutation.DeleteDentry(parent, p.name()), new Mutation.DeleteInode(child.ino()),
                         new Mutation.PutInode(dir.withNlink(dir.nlink() - 1, now).touched(now))));
                 paths.removed(p.text());
                 return;
@@ -787,7 +787,7 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
-    public void rename(String from, String to, int flags) throws FsException {
+    public void rename(String from, String to, int flags, Caller caller) throws FsException {
         if ((flags & OpenFlags.RENAME_EXCHANGE) != 0) {
             throw FsException.invalid(Errno.EINVAL, "RENAME_EXCHANGE is not supported");
         }
@@ -802,14 +802,14 @@ public final class LocalFileSystem implements FileSystem {
         while (true) {
             PathCache.Child moving = resolve(src);
             if (moving.type() != FileType.DIRECTORY) {
-                if (renameLocked(src, dst, flags, false)) {
+                if (renameLocked(src, dst, flags, false, caller)) {
                     return;
                 }
                 continue; // the name now holds a directory: retry with the rename lock
             }
             renameLock.lock();
             try {
-                renameLocked(src, dst, flags, true);
+                renameLocked(src, dst, flags, true, caller);
                 return;
             } finally {
                 renameLock.unlock();
@@ -818,7 +818,7 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     /** Returns false if {@code src} turned out to be a directory while {@code isDir} is false (caller retries). */
-    private boolean renameLocked(FsPath src, FsPath dst, int flags, boolean isDir) throws FsException {
+    private boolean renameLocked(FsPath src, FsPath dst, int flags, boolean isDir, Caller caller) throws FsException {
         if (isDir && dst.within(src) && !dst.equals(src)) {
             throw FsException.invalid(Errno.EINVAL, "cannot move directory " + src.text() + " into itself (" + dst.text() + ")");
         }
@@ -839,14 +839,14 @@ public final class LocalFileSystem implements FileSystem {
                 if (moving.type() == FileType.DIRECTORY && !isDir) {
                     return false;
                 }
-                applyRename(src, dst, flags, srcParent, dstParent, moving, replaced);
+                applyRename(src, dst, flags, srcParent, dstParent, moving, replaced, caller);
                 return true;
             }
         }
     }
 
     private void applyRename(FsPath src, FsPath dst, int flags, long srcParent, long dstParent, PathCache.Child moving,
-                             PathCache.Child replaced) throws FsException {
+                             PathCache.Child replaced, Caller caller) throws FsException {
         if (replaced != null && replaced.ino() == moving.ino()) {
             if ((flags & OpenFlags.RENAME_NOREPLACE) != 0 && !src.equals(dst)) {
                 throw new FsException.Exists(dst.text() + " already exists (RENAME_NOREPLACE)");
@@ -894,7 +894,7 @@ public final class LocalFileSystem implements FileSystem {
         for (Inode in : changed.values()) {
             ms.add(new Mutation.PutInode(in));
         }
-        commit(Caller.UNKNOWN, ms);
+        commit(caller, ms);
         if (dirMove || (replaced != null && replaced.type() == FileType.DIRECTORY)) {
             paths.removedTree();
         } else {
@@ -911,7 +911,7 @@ public final class LocalFileSystem implements FileSystem {
     // ------------------------------------------------------------------ open files
 
     @Override
-    public long open(String path, int flags) throws FsException {
+    public long open(String path, int flags, Caller caller) throws FsException {
         FsPath p = FsPath.parse(path);
         PathCache.Child c = resolve(p);
         if (c.type() == FileType.SYMLINK) {
@@ -929,7 +929,7 @@ public final class LocalFileSystem implements FileSystem {
                 requireChangeable(in, p.text(), "opening for writing");
             }
             if ((flags & OpenFlags.O_TRUNC) != 0 && OpenFlags.writable(flags) && in.type() == FileType.REGULAR) {
-                truncateLocked(in, 0);
+                truncateLocked(in, 0, caller);
             }
             return handles.open(c.ino(), flags);
         }
@@ -958,7 +958,7 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
-    public int write(long fh, long offset, ByteBuffer src) throws FsException {
+    public int write(long fh, long offset, ByteBuffer src, Caller caller) throws FsException {
         Handles.OpenFile f = ioHandle(fh, true, offset);
         int total = src.remaining();
         try (LockTable.Held l = locks.write(f.ino())) {
@@ -971,7 +971,7 @@ public final class LocalFileSystem implements FileSystem {
             while (src.hasRemaining()) {
                 int n = Math.min(src.remaining(), MAX_WRITE_RECORD);
                 ByteBuffer piece = src.slice().limit(n);
-                in = writeLocked(in, at, piece);
+                in = writeLocked(in, at, piece, caller);
                 at += n;
                 src.position(src.position() + n);
             }
@@ -993,27 +993,27 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     /** Logs and applies one write of {@code data} at {@code at}; returns the inode after it. Caller holds the lock. */
-    private Inode writeLocked(Inode in, long at, ByteBuffer data) throws FsException {
+    private Inode writeLocked(Inode in, long at, ByteBuffer data, Caller caller) throws FsException {
         gate.enter();
         try {
-            return writeGated(in, at, data);
+            return writeGated(in, at, data, caller);
         } finally {
             gate.exit();
         }
     }
 
-    private Inode writeGated(Inode in, long at, ByteBuffer data) throws FsException {
+    private Inode writeGated(Inode in, long at, ByteBuffer data, Caller caller) throws FsException {
         int len = data.remaining();
         long newSize = Math.max(in.size(), at + len);
         requireSpace(newSize - in.size());
         Inode after = in.withSize(newSize, now());
-        ByteBuffer payload = FsRecord.write(header(Caller.UNKNOWN), after, at, data);
+        ByteBuffer payload = FsRecord.write(header(caller), after, at, data);
         AppendResult r = append(FsRecord.TYPE_WRITE, payload);
         FsRecord.Write w = new FsRecord.Write(null, at, len, after, payload.limit() - len);
         long[] fragmented = {-1};
         applyOrFail(() -> fragmented[0] = index.applyWrite(w, r.pointer().segmentId(), r.pointer().position(), r.lsn()));
         if (fragmented[0] >= 0) {
-            compactBlock(in.ino(), fragmented[0]);
+            compactBlock(in.ino(), fragmented[0], caller);
             return index.inode(in.ino());
         }
         return after.withLsn(r.lsn());
@@ -1024,13 +1024,13 @@ public final class LocalFileSystem implements FileSystem {
      * {@link ExtentList#MAX_EXTENTS} pieces), keeping the index value small and reads sequential. Holes inside the
      * block become zeros. Caller holds the inode's write lock.
      */
-    private void compactBlock(long ino, long block) throws FsException {
+    private void compactBlock(long ino, long block, Caller caller) throws FsException {
         Inode in = index.inode(ino);
         long start = block << ExtentList.BLOCK_SHIFT;
         int len = (int) Math.min(ExtentList.BLOCK_SIZE, in.size() - start);
         ByteBuffer data = ByteBuffer.allocate(len);
         DataReader.read(wal, index, chunkSource, ino, start, data);
-        ByteBuffer payload = FsRecord.write(header(Caller.UNKNOWN), in, start, data);
+        ByteBuffer payload = FsRecord.write(header(caller), in, start, data);
         AppendResult r = append(FsRecord.TYPE_WRITE, payload);
         FsRecord.Write w = new FsRecord.Write(null, start, len, in, payload.limit() - len);
         applyOrFail(() -> index.applyWrite(w, r.pointer().segmentId(), r.pointer().position(), r.lsn()));
@@ -1044,19 +1044,19 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
-    public void truncate(String path, long size) throws FsException {
+    public void truncate(String path, long size, Caller caller) throws FsException {
         FsPath p = FsPath.parse(path);
         PathCache.Child c = resolve(p);
-        truncateIno(c.ino(), size, p.text());
+        truncateIno(c.ino(), size, p.text(), caller);
     }
 
     @Override
-    public void truncate(long fh, long size) throws FsException {
+    public void truncate(long fh, long size, Caller caller) throws FsException {
         Handles.OpenFile f = ioHandle(fh, true, 0);
-        truncateIno(f.ino(), size, "handle " + fh);
+        truncateIno(f.ino(), size, "handle " + fh, caller);
     }
 
-    private void truncateIno(long ino, long size, String what) throws FsException {
+    private void truncateIno(long ino, long size, String what, Caller caller) throws FsException {
         if (size < 0) {
             throw FsException.invalid(Errno.EINVAL, "negative size " + size + " for truncate of " + what);
         }
@@ -1069,18 +1069,18 @@ public final class LocalFileSystem implements FileSystem {
                 throw FsException.invalid(Errno.EINVAL, what + " is not a regular file");
             }
             requireChangeable(in, what, "truncate");
-            truncateLocked(in, size);
+            truncateLocked(in, size, caller);
         }
     }
 
-    private void truncateLocked(Inode in, long size) throws FsException {
+    private void truncateLocked(Inode in, long size, Caller caller) throws FsException {
         requireSpace(size - in.size());
         List<Mutation> ms = new ArrayList<>(2);
         if (size < in.size()) {
             ms.add(new Mutation.Truncate(in.ino(), size));
         }
         ms.add(new Mutation.PutInode(in.withSize(size, now())));
-        commit(Caller.UNKNOWN, ms);
+        commit(caller, ms);
     }
 
     @Override
@@ -1089,7 +1089,7 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
-    public void release(long fh) throws FsException {
+    public void release(long fh, Caller caller) throws FsException {
         Handles.OpenFile f = handles.remove(fh);
         ReadAhead ra = readAhead;
         if (ra != null) {
@@ -1099,7 +1099,7 @@ public final class LocalFileSystem implements FileSystem {
             if (handles.closed(f.ino()) == 0) {
                 Inode in = index.inode(f.ino());
                 if (in != null && in.nlink() == 0 && !closed) {
-                    commit(Caller.UNKNOWN, List.of(new Mutation.DeleteInode(f.ino())));
+                    commit(caller, List.of(new Mutation.DeleteInode(f.ino())));
                 }
             }
         }
@@ -1200,12 +1200,12 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
-    public void setxattr(String path, String name, byte[] value, int flags) throws FsException {
+    public void setxattr(String path, String name, byte[] value, int flags, Caller caller) throws FsException {
         XattrRules.checkName(name);
         if (value.length > Xattrs.MAX_VALUE) {
             throw FsException.invalid(Errno.E2BIG, "extended attribute value of " + value.length + " bytes; the limit is " + Xattrs.MAX_VALUE);
         }
-        changeXattrs(path, x -> {
+        changeXattrs(path, caller, x -> {
             boolean present = x.values().containsKey(name);
             if ((flags & OpenFlags.XATTR_CREATE) != 0 && present) {
                 throw new FsException.Exists(path + " already has extended attribute " + name + " (XATTR_CREATE)");
@@ -1223,9 +1223,9 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
-    public void removexattr(String path, String name) throws FsException {
+    public void removexattr(String path, String name, Caller caller) throws FsException {
         XattrRules.checkName(name);
-        changeXattrs(path, x -> {
+        changeXattrs(path, caller, x -> {
             if (!x.values().containsKey(name)) {
                 throw FsException.invalid(Errno.ENODATA, path + " has no extended attribute " + name);
             }
@@ -1237,14 +1237,14 @@ public final class LocalFileSystem implements FileSystem {
         Xattrs apply(Xattrs current) throws FsException;
     }
 
-    private void changeXattrs(String path, XattrChange change) throws FsException {
+    private void changeXattrs(String path, Caller caller, XattrChange change) throws FsException {
         FsPath p = FsPath.parse(path);
         long ino = resolve(p).ino();
         try (LockTable.Held l = locks.write(ino)) {
             Inode in = inode(ino, p.text());
             requireChangeable(in, p.text(), "changing extended attributes");
             Xattrs next = change.apply(index.xattrs(ino));
-            commit(Caller.UNKNOWN, List.of(new Mutation.SetXattrs(ino, next.toBytes()), new Mutation.PutInode(in.changed(now()))));
+            commit(caller, List.of(new Mutation.SetXattrs(ino, next.toBytes()), new Mutation.PutInode(in.changed(now()))));
         }
     }
 

@@ -275,6 +275,67 @@ class FileHistoryTest {
         }
     }
 
+    /** One mutation made on behalf of {@code caller}, then shipped so that it is a version of its own. */
+    interface Op {
+        void run(LocalFileSystem fs, Caller caller) throws Exception;
+    }
+
+    @Test
+    void everyMutationRecordsItsCallersUidAndPid() throws Exception {
+        InMemoryObjectStore store = new InMemoryObjectStore();
+        // path whose newest version the op makes -> the op; each runs with its own caller (uid 1000 + i, pid 7000 + i)
+        List<Map.Entry<String, Op>> ops = List.of(
+                Map.entry("/f", (fs, c) -> fs.release(fs.create("/f", 0644, OpenFlags.O_RDWR | OpenFlags.O_CREAT, c))),
+                Map.entry("/f", (fs, c) -> {
+                    long fh = fs.open("/f", OpenFlags.O_RDWR, c);
+                    fs.write(fh, 0, ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5}), c);
+                    fs.release(fh, c);
+                }),
+                Map.entry("/f", (fs, c) -> fs.truncate("/f", 4, c)),
+                Map.entry("/f", (fs, c) -> {
+                    long fh = fs.open("/f", OpenFlags.O_RDWR, c);
+                    fs.truncate(fh, 3, c);
+                    fs.release(fh, c);
+                }),
+                Map.entry("/f", (fs, c) -> fs.release(fs.open("/f", OpenFlags.O_RDWR | OpenFlags.O_TRUNC, c), c)),
+                Map.entry("/f", (fs, c) -> fs.chmod("/f", 0600, c)),
+                Map.entry("/f", (fs, c) -> fs.chown("/f", 42, 43, c)),
+                Map.entry("/f", (fs, c) -> fs.utimens("/f", 1_000_000_000L, 2_000_000_000L, c)),
+                Map.entry("/f", (fs, c) -> fs.setxattr("/f", "user.study", new byte[] {9}, 0, c)),
+                Map.entry("/f", (fs, c) -> fs.removexattr("/f", "user.study", c)),
+                Map.entry("/g", (fs, c) -> fs.link("/f", "/g", c)),
+                Map.entry("/h", (fs, c) -> fs.rename("/f", "/h", 0, c)),
+                Map.entry("/g", (fs, c) -> fs.unlink("/g", c)),
+                Map.entry("/d", (fs, c) -> fs.mkdir("/d", 0755, c)),
+                Map.entry("/d", (fs, c) -> fs.rmdir("/d", c)),
+                Map.entry("/h", (fs, c) -> {
+                    long fh = fs.open("/h", OpenFlags.O_RDONLY, Caller.ROOT);
+                    fs.unlink("/h", Caller.ROOT);
+                    fs.release(fh, c); // the last close of an unlinked file removes it: that is the caller's doing
+                }));
+        List<Caller> callers = new ArrayList<>();
+        try (LocalFileSystem fs = LocalFileSystem.open(cfg(Files.createDirectories(tmp.resolve("callers"))), remote(store))) {
+            for (int i = 0; i < ops.size(); i++) {
+                Caller c = new Caller(1000 + i, 100, 7000 + i);
+                callers.add(c);
+                ops.get(i).getValue().run(fs, c);
+                fs.flushToBucket(Duration.ofSeconds(30));
+            }
+        }
+        Map<String, List<FileHistory.Version>> versions = new LinkedHashMap<>();
+        for (String p : List.of("/f", "/g", "/h", "/d")) {
+            try (FileHistory h = open(store, "history-of" + p)) { // one walk per path, as `pacsfs versions` does
+                versions.put(p, h.versions(p));
+            }
+        }
+        for (int i = 0; i < ops.size(); i++) {
+            String path = ops.get(i).getKey();
+            Caller c = callers.get(i);
+            assertThat(versions.get(path)).as("op %d on %s: %s", i, path, versions.get(path))
+                    .anySatisfy(v -> assertThat(List.of(v.uid(), v.pid())).isEqualTo(List.of(c.uid(), c.pid())));
+        }
+    }
+
     @Test
     void beforeTheFirstSegmentNothingExists() throws Exception {
         InMemoryObjectStore store = new InMemoryObjectStore();
