@@ -119,6 +119,11 @@ public abstract sealed class ObjectStoreException extends RuntimeException
             BAD_REQUEST,
             /** The client could not even send the request: no credentials found, invalid settings. */
             CONFIGURATION,
+            /**
+             * The server does not implement what was asked (HTTP 501, e.g. a header such as Object Lock retention or a
+             * conditional write it lacks; 505): a property of the server, so retrying cannot help.
+             */
+            UNSUPPORTED,
             /** Anything else that will not heal by retrying. */
             OTHER
         }

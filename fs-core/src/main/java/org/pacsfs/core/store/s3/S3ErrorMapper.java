@@ -77,6 +77,12 @@ public final class S3ErrorMapper {
         if (status == 416) {
             return permanent(Reason.INVALID_RANGE, where + ": range not satisfiable", status, code, requestId, e);
         }
+        if (status == 501 || status == 505) {
+            // Not Implemented is the server saying it lacks a feature, not that it is busy: retried forever it would
+            // hide a configuration problem behind a flusher that never ships.
+            return permanent(Reason.UNSUPPORTED, where + ": the server does not implement this request ("
+                    + firstLine(details == null ? e.getMessage() : details.errorMessage()) + ")", status, code, requestId, e);
+        }
         if (status == 429 || status >= 500 || code != null && TRANSIENT_CODES.contains(code)) {
             return new ObjectStoreException.Transient(where + ": server asks to retry later ("
                     + firstLine(details == null ? null : details.errorMessage()) + ")", status, code, requestId, e);
@@ -84,6 +90,16 @@ public final class S3ErrorMapper {
         Reason reason = status >= 400 && status < 500 ? Reason.BAD_REQUEST : Reason.OTHER;
         return permanent(reason, where + ": request rejected ("
                 + firstLine(details == null ? e.getMessage() : details.errorMessage()) + ")", status, code, requestId, e);
+    }
+
+    /**
+     * Translates an {@link java.io.UncheckedIOException} thrown out of a request: the SDK's XML unmarshaller lets a
+     * connection reset in the middle of a response body out as one, not as an {@link SdkException} (seen in
+     * S3FaultsIT: a mount failed to open on it). It is an I/O error like any other, so transient.
+     */
+    public ObjectStoreException map(String operation, String target, java.io.UncheckedIOException e) {
+        return map(operation, target, software.amazon.awssdk.core.exception.SdkClientException.builder()
+                .message(String.valueOf(e.getMessage())).cause(e.getCause()).build());
     }
 
     private ObjectStoreException fromClientFailure(String where, SdkException e) {

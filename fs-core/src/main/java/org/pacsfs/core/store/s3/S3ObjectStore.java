@@ -291,12 +291,8 @@ public final class S3ObjectStore implements ObjectStore {
             ObjectStoreException mapped = errors.map(operation, target, e);
             LOG.debug("{}", mapped.getMessage());
             return rethrow(mapped);
-        } catch (java.io.UncheckedIOException e) {
-            // The SDK's XML unmarshaller lets a connection reset in the middle of a response body out as an
-            // UncheckedIOException, not an SdkException (seen in S3FaultsIT: the mount failed to open on it). It is an
-            // I/O error like any other: map it the same way, so it is retried.
-            ObjectStoreException mapped = errors.map(operation, target,
-                    software.amazon.awssdk.core.exception.SdkClientException.builder().message(String.valueOf(e.getMessage())).cause(e.getCause()).build());
+        } catch (java.io.UncheckedIOException e) { // a connection reset inside an XML response body (see the mapper)
+            ObjectStoreException mapped = errors.map(operation, target, e);
             LOG.debug("{}", mapped.getMessage());
             return rethrow(mapped);
         }

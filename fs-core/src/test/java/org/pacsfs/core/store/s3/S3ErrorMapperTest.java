@@ -29,6 +29,8 @@ class S3ErrorMapperTest {
         "503, SlowDown,                   Transient",
         "500, InternalError,              Transient",
         "502, ,                           Transient",
+        "501, NotImplemented,             UNSUPPORTED",
+        "505, ,                           UNSUPPORTED",
         "429, TooManyRequests,            Transient",
         "409, ConditionalRequestConflict, Transient",
         "400, RequestTimeout,             Transient",
@@ -85,6 +87,17 @@ class S3ErrorMapperTest {
 
         assertThat(e).isInstanceOf(ObjectStoreException.Transient.class);
         assertThat(e.getMessage()).contains("the response could not be read");
+    }
+
+    @Test
+    void aConnectionResetInsideAResponseBodyIsTransient() {
+        // The SDK's XML unmarshaller throws this (not an SdkException) when the connection drops mid-body.
+        var failure = new java.io.UncheckedIOException(new java.net.SocketException("Connection reset"));
+
+        ObjectStoreException e = mapper.map("LIST", "log/", failure);
+
+        assertThat(e).isInstanceOf(ObjectStoreException.Transient.class);
+        assertThat(e.getMessage()).contains("I/O error", "Connection reset", "s3://archive/fs1/log/");
     }
 
     @Test
