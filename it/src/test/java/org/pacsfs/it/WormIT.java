@@ -50,5 +50,21 @@ class WormIT {
             assertThat(Files.readString(mnt.resolve("scan.dcm"))).isEqualTo("pixels" + "more\n");
             m.unmount();
         }
+
+        // settings.json deleted behind pacsfs's back (no Object Lock here): nothing may fall back to "WORM off".
+        bucket.newStore().delete("settings.json");
+        PacsfsProcess.Result refused = PacsfsProcess.run(bucket, Duration.ofSeconds(60), "mount", "s3://" + bucket.name(),
+                mnt.toString(), "--cache-dir", work.resolve("cache").toString(), "--foreground", "--expected-files", "20000",
+                "--endpoint", bucket.endpoint().toString());
+        assertThat(refused.exitCode()).as(refused.output()).isNotZero();
+        assertThat(refused.output()).contains("are missing").contains("deleted or lost");
+        PacsfsProcess.Result verify = PacsfsProcess.run(bucket, Duration.ofSeconds(60), "verify", "s3://" + bucket.name(),
+                "--endpoint", bucket.endpoint().toString());
+        assertThat(verify.output()).contains("PROBLEM SETTINGS_MISSING");
+        try (PacsfsProcess.Mount m = PacsfsProcess.mount(bucket, mnt, work.resolve("cache-c"), "--worm", "--worm-grace", "2s",
+                "--retention", "30d")) { // the operator states the creation settings again
+            assertThat(Sh.run(mnt, "rm -f scan.dcm").output()).contains("Operation not permitted");
+            m.unmount();
+        }
     }
 }

@@ -41,6 +41,8 @@ import org.pacsfs.core.store.PutCondition;
  */
 public record FsSettings(boolean worm, Duration retention, Duration wormGrace) {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FsSettings.class);
+
     public static final int FORMAT_VERSION = 1;
     public static final String MAGIC = "pacsfs-settings";
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(180);
@@ -136,20 +138,25 @@ public record FsSettings(boolean worm, Duration retention, Duration wormGrace) {
     /**
      * The filesystem's settings at a writer's mount, storing {@code requested} if the filesystem has none yet and nothing
      * was ever committed to its log (a new filesystem, or a creation interrupted before its first change). Settings
-     * cannot change afterwards: if {@code explicit} (the options were given) and they differ from the stored ones, or
-     * WORM is asked of a filesystem that already holds data without settings, this fails with a message saying so.
+     * cannot change afterwards: if {@code explicit} (the options were given) and they differ from the stored ones, this
+     * fails with a message saying so.
      *
-     * @throws IllegalStateException naming the stored and the requested settings
+     * <p>A filesystem whose log has segments but whose settings object is gone lost it (deleted or damaged by hand: every
+     * filesystem is created with one), so its WORM mode and retention are unknown. Falling back to the defaults would
+     * silently turn WORM off and let gc use a retention shorter than the archive's; so this fails unless the settings
+     * are stated again ({@code explicit}), which stores them anew with a warning.
+     *
+     * @throws IllegalStateException naming the stored and the requested settings, or saying that they are missing
      */
     public static FsSettings establish(ObjectStore store, BucketKeys keys, FsSettings requested, boolean explicit) {
         Optional<FsSettings> stored = read(store, keys);
         if (stored.isEmpty()) {
-            if (!store.list(keys.logPrefix(), null, 1).objects().isEmpty()) {
-                if (explicit && !requested.equals(DEFAULTS)) {
-                    throw new IllegalStateException("WORM and the retention can only be chosen when a filesystem is created; "
-                            + store.location() + " was created without them (it has " + DEFAULTS + ")");
+            if (hasLog(store, keys)) {
+                if (!explicit) {
+                    throw missing(store, keys);
                 }
-                return DEFAULTS;
+                LOG.warn("settings '{}' in {} were missing although the filesystem has a log; stored again as stated by the "
+                        + "mount options: {}", keys.settings(), store.location(), requested);
             }
             try {
                 store.put(keys.settings(), requested.toBytes(), PutCondition.ifNoneMatch());
@@ -165,6 +172,35 @@ public record FsSettings(boolean worm, Duration retention, Duration wormGrace) {
                     + "the values it was created with");
         }
         return have;
+    }
+
+    /**
+     * The settings of an existing filesystem for a tool that must not guess them (gc's retention): the stored ones, the
+     * defaults for a filesystem that has none and never committed anything, and otherwise an error.
+     *
+     * @throws IllegalStateException if they are invalid, newer, or missing from a filesystem that has a log
+     */
+    public static FsSettings require(ObjectStore store, BucketKeys keys) {
+        Optional<FsSettings> stored = read(store, keys);
+        if (stored.isPresent()) {
+            return stored.get();
+        }
+        if (hasLog(store, keys)) {
+            throw missing(store, keys);
+        }
+        return DEFAULTS;
+    }
+
+    private static boolean hasLog(ObjectStore store, BucketKeys keys) {
+        return !store.list(keys.logPrefix(), null, 1).objects().isEmpty();
+    }
+
+    private static IllegalStateException missing(ObjectStore store, BucketKeys keys) {
+        return new IllegalStateException("settings '" + keys.settings() + "' are missing from " + store.location()
+                + " although its log has segments: they were deleted or lost, so whether the filesystem is WORM and how long "
+                + "its retention is cannot be known (every filesystem is created with them). Mount it once stating the "
+                + "settings it was created with (--retention 180d for the defaults, or --worm --retention ... "
+                + "--worm-grace ...): they are stored again");
     }
 
     /** Parses and validates a settings file. @throws IllegalArgumentException saying what is wrong */

@@ -176,7 +176,10 @@ public final class LocalFileSystem implements FileSystem {
                 } else {
                     fsId = Superblock.createOrRead(mountStore, keys, java.time.Clock.systemUTC()).fsId();
                 }
-                settings = FsSettings.read(mountStore, keys).orElse(FsSettings.DEFAULTS);
+                // A writer stores the defaults in a new filesystem (pacsfs mount has stored the chosen ones before), and
+                // refuses one whose settings were lost; a read-only view only reads them (WORM does not matter to it).
+                settings = readOnlyView ? FsSettings.read(mountStore, keys).orElse(FsSettings.DEFAULTS)
+                        : FsSettings.establish(mountStore, keys, FsSettings.DEFAULTS, false);
                 identity = StateIdentity.loadOrCreate(config.stateDirectory(), fsId);
                 if (!readOnlyView) {
                     lease = Lease.acquire(remote.store(), keys.lease(), remote.lease(), remote.takeOver(),

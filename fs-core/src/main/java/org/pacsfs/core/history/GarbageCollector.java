@@ -110,9 +110,14 @@ public final class GarbageCollector {
         this.listener = listener == null ? new Listener() { } : listener;
     }
 
-    /** The filesystem's retention (settings.json; 180 days without one). */
+    /**
+     * The filesystem's retention (settings.json; 180 days for a filesystem that has none and no log).
+     *
+     * @throws IllegalStateException if settings.json is missing from a filesystem with a log, or damaged: gc must not
+     *                               guess a retention (a guess shorter than the archive's would delete what it keeps)
+     */
     public Duration filesystemRetention() {
-        return FsSettings.read(store, keys).orElse(FsSettings.DEFAULTS).retention();
+        return FsSettings.require(store, keys).retention();
     }
 
     /**

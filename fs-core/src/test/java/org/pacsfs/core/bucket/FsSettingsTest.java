@@ -75,11 +75,23 @@ class FsSettingsTest {
     }
 
     @Test
-    void aFilesystemThatAlreadyHoldsDataWithoutSettingsKeepsTheDefaultsAndRefusesWorm() {
+    void settingsLostFromAFilesystemWithALogAreNeverGuessedButCanBeStatedAgain() {
         store.put(keys.logSegment(1), new byte[] {1}, PutCondition.none());
-        assertThatThrownBy(() -> FsSettings.establish(store, keys, WORM, true))
-                .hasMessageContaining("can only be chosen when a filesystem is created");
-        assertThat(FsSettings.establish(store, keys, FsSettings.DEFAULTS, false)).isEqualTo(FsSettings.DEFAULTS);
+        // Guessing the defaults would turn WORM off and give gc a retention shorter than the archive's.
+        assertThatThrownBy(() -> FsSettings.establish(store, keys, FsSettings.DEFAULTS, false))
+                .hasMessageContaining("are missing").hasMessageContaining("deleted or lost").hasMessageContaining("--worm --retention");
+        assertThatThrownBy(() -> FsSettings.require(store, keys)).hasMessageContaining("are missing");
         assertThat(FsSettings.read(store, keys)).isEmpty();
+
+        assertThat(FsSettings.establish(store, keys, WORM, true)).isEqualTo(WORM); // the operator states them again
+        assertThat(FsSettings.read(store, keys)).contains(WORM);
+        assertThat(FsSettings.require(store, keys)).isEqualTo(WORM);
+    }
+
+    @Test
+    void aNewFilesystemWithoutALogHasTheDefaultsUntilItStoresSome() {
+        assertThat(FsSettings.require(store, keys)).isEqualTo(FsSettings.DEFAULTS);
+        assertThat(FsSettings.establish(store, keys, FsSettings.DEFAULTS, false)).isEqualTo(FsSettings.DEFAULTS);
+        assertThat(FsSettings.read(store, keys)).contains(FsSettings.DEFAULTS);
     }
 }

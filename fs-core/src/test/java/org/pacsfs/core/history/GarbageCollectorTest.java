@@ -87,6 +87,20 @@ class GarbageCollectorTest {
     }
 
     @Test
+    void gcRefusesToGuessTheRetentionWhenTheSettingsWereDeleted() throws Exception {
+        ManualClock clock = new ManualClock();
+        InMemoryObjectStore store = InMemoryObjectStore.builder().clock(clock.asClock()).build();
+        overwrittenOnce(store, clock);
+        store.delete(KEYS.settings()); // e.g. deleted by hand to turn WORM off: 180 days would be a guess
+        clock.advance(Duration.ofDays(200));
+        long objects = store.list(PREFIX, null, 1000).objects().size();
+        assertThatThrownBy(() -> gc(store, clock, "gc").plan(null)).isInstanceOf(GcException.class)
+                .hasMessageContaining("are missing").hasMessageContaining("deleted or lost");
+        assertThatThrownBy(() -> gc(store, clock, "gc2").plan(Duration.ofDays(190))).isInstanceOf(GcException.class);
+        assertThat(store.list(PREFIX, null, 1000).objects()).hasSize((int) objects);
+    }
+
+    @Test
     void aChunkTheLogCallsExpiredIsKeptWhileItsLastModifiedIsYoungerThanTheCutoff() throws Exception {
         ManualClock fsClock = new ManualClock();
         ManualClock serverClock = new ManualClock();

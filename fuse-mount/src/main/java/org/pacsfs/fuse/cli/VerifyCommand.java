@@ -75,8 +75,13 @@ final class VerifyCommand implements Callable<Integer> {
             try {
                 var stored = org.pacsfs.core.bucket.FsSettings.read(store, org.pacsfs.core.bucket.BucketKeys.under(""));
                 if (stored.isEmpty()) {
-                    return new SettingsCheck("none stored: " + org.pacsfs.core.bucket.FsSettings.DEFAULTS
-                            + " (a filesystem created without --worm/--retention, or before settings existed)", null);
+                    try {
+                        org.pacsfs.core.bucket.FsSettings.require(store, org.pacsfs.core.bucket.BucketKeys.under(""));
+                    } catch (IllegalStateException missing) { // a log without settings: they were deleted or lost
+                        return new SettingsCheck("(missing)", "PROBLEM SETTINGS_MISSING " + missing.getMessage());
+                    }
+                    return new SettingsCheck("none stored yet: " + org.pacsfs.core.bucket.FsSettings.DEFAULTS
+                            + " (the filesystem has committed nothing)", null);
                 }
                 s = stored.get();
             } catch (IllegalStateException e) {

@@ -33,7 +33,15 @@ class VerifySettingsTest {
     void noSettingsAreTheDefaults() {
         VerifyCommand.SettingsCheck c = VerifyCommand.SettingsCheck.of(store);
         assertThat(c.problem()).isNull();
-        assertThat(report(c)).contains("settings:   none stored: WORM off, retention 180d").contains("result:     OK");
+        assertThat(report(c)).contains("settings:   none stored yet: WORM off, retention 180d").contains("result:     OK");
+    }
+
+    @Test
+    void settingsMissingFromAFilesystemWithALogAreAProblem() {
+        store.put(BucketKeys.under("").logSegment(1), new byte[] {1}, PutCondition.none());
+        VerifyCommand.SettingsCheck c = VerifyCommand.SettingsCheck.of(store);
+        assertThat(c.problem()).startsWith("PROBLEM SETTINGS_MISSING").contains("deleted or lost").contains("--retention 180d");
+        assertThat(report(c)).contains("settings:   (missing)").contains("result:     1 problem(s)");
     }
 
     @Test
