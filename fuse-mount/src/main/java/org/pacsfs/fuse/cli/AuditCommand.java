@@ -268,27 +268,7 @@ final class AuditCommand implements Callable<Integer> {
         }
 
         private static void field(StringBuilder b, String name, Object v) {
-            b.append('"').append(name).append("\":");
-            if (v instanceof Number) {
-                b.append(v);
-            } else {
-                b.append('"');
-                for (char c : v.toString().toCharArray()) {
-                    switch (c) {
-                        case '"' -> b.append("\\\"");
-                        case '\\' -> b.append("\\\\");
-                        default -> {
-                            if (c < 0x20) {
-                                b.append(String.format("\\u%04x", (int) c));
-                            } else {
-                                b.append(c);
-                            }
-                        }
-                    }
-                }
-                b.append('"');
-            }
-            b.append(',');
+            JsonFields.append(b, name, v);
         }
     }
 

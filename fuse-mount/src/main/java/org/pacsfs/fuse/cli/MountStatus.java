@@ -129,29 +129,6 @@ final class MountStatus {
     }
 
     private static void field(StringBuilder b, String name, Object value) {
-        b.append('"').append(name).append("\":");
-        if (value == null) {
-            b.append("null");
-        } else if (value instanceof Number || value instanceof Boolean) {
-            b.append(value);
-        } else {
-            b.append('"');
-            for (char c : value.toString().toCharArray()) {
-                switch (c) {
-                    case '"' -> b.append("\\\"");
-                    case '\\' -> b.append("\\\\");
-                    case '\n' -> b.append("\\n");
-                    default -> {
-                        if (c < 0x20) {
-                            b.append(String.format("\\u%04x", (int) c));
-                        } else {
-                            b.append(c);
-                        }
-                    }
-                }
-            }
-            b.append('"');
-        }
-        b.append(',');
+        JsonFields.append(b, name, value);
     }
 }
