@@ -37,6 +37,11 @@ import org.slf4j.LoggerFactory;
 final class DiskTier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
     private static final String TMP = ".tmp";
+    /**
+     * {@code -Dpacsfs.cache.directIo=false} writes block files through the page cache even where direct I/O works (an
+     * escape hatch for a filesystem that misbehaves with it, and for measuring the difference).
+     */
+    static final String DIRECT_IO_PROPERTY = "pacsfs.cache.directIo";
 
     private final Path dir;
     private final long maxBytes;
@@ -45,12 +50,14 @@ final class DiskTier implements AutoCloseable {
     private final Cache<ChunkKey, Integer> index;
     private final FileChannel lockChannel;
     private final FileLock lock;
+    private final BlockWriter writer;
     final LongAdder corrupt = new LongAdder();
     final LongAdder skippedForSpace = new LongAdder();
 
     private DiskTier(Path dir, long maxBytes, double minFreeRatio, SpaceProbe space, Executor maintenance,
                      FileChannel lockChannel, FileLock lock) {
         this.dir = dir;
+        this.writer = BlockWriter.open(dir, Boolean.parseBoolean(System.getProperty(DIRECT_IO_PROPERTY, "true")));
         this.maxBytes = maxBytes;
         this.minFreeRatio = minFreeRatio;
         this.space = space;
@@ -165,7 +172,7 @@ final class DiskTier implements AutoCloseable {
         try {
             Files.createDirectories(target.getParent());
             ByteBuffer header = crc.isPresent() ? BlockFormat.header(key, stored, crc.getAsInt()) : BlockFormat.header(key, stored);
-            writeFile(tmp, header, stored);
+            writer.write(tmp, header, stored);
             move(tmp, target);
             index.put(key, (int) size);
         } catch (IOException e) {
@@ -175,10 +182,10 @@ final class DiskTier implements AutoCloseable {
     }
 
     /*
-     * Block files are read and written with java.io, not NIO channels, on purpose: an NIO read or write of a heap buffer
-     * goes through a temporary direct buffer that the JDK caches per thread, up to the size of the largest transfer.
-     * Demand misses run on FUSE threads, which libfuse creates by the thousand: each could keep a 4 MiB direct buffer.
-     * java.io copies through a native buffer that is freed after each call.
+     * Block files are read with java.io, not an NIO channel, on purpose: an NIO read into a heap buffer goes through a
+     * temporary direct buffer that the JDK caches per thread, up to the size of the largest transfer. Demand misses run
+     * on FUSE threads, which libfuse creates by the thousand: each could keep a 4 MiB direct buffer. java.io copies
+     * through a native buffer that is freed after each call. (Writes run on the disk threads only: BlockWriter.)
      */
     private static byte[] readFile(Path p) throws IOException {
         try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "r")) {
@@ -189,19 +196,6 @@ final class DiskTier implements AutoCloseable {
             byte[] b = new byte[(int) size];
             f.readFully(b);
             return b;
-        }
-    }
-
-    private static void writeFile(Path p, ByteBuffer header, ByteBuffer payload) throws IOException {
-        try (java.io.FileOutputStream out = new java.io.FileOutputStream(p.toFile())) {
-            out.write(header.array(), header.arrayOffset() + header.position(), header.remaining());
-            if (payload.hasArray()) {
-                out.write(payload.array(), payload.arrayOffset() + payload.position(), payload.remaining());
-            } else { // read-only or direct: one copy
-                byte[] copy = new byte[payload.remaining()];
-                payload.duplicate().get(copy);
-                out.write(copy);
-            }
         }
     }
 
