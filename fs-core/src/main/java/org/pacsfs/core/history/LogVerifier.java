@@ -60,6 +60,7 @@ public final class LogVerifier {
     private final int parallelism;
     private final Progress progress;
     private final ChunkInspector inspector;
+    private final java.time.Clock clock;
 
     /**
      * @param store       the store; transient errors are retried for up to two minutes per request
@@ -68,6 +69,12 @@ public final class LogVerifier {
      * @param progress    told after each segment; may be null
      */
     public LogVerifier(ObjectStore store, String prefix, int parallelism, Progress progress) {
+        this(store, prefix, parallelism, progress, java.time.Clock.systemUTC());
+    }
+
+    /** As {@link #LogVerifier(ObjectStore, String, int, Progress)}, judging the log base's time by {@code clock}. */
+    public LogVerifier(ObjectStore store, String prefix, int parallelism, Progress progress, java.time.Clock clock) {
+        this.clock = clock;
         if (parallelism < 1 || parallelism > 256) {
             throw new IllegalArgumentException("parallelism must be 1..256, got " + parallelism);
         }
@@ -117,6 +124,8 @@ public final class LogVerifier {
         private Map<ChunkId, GcRecord> removedByGc = Map.of();
         private final Map<Long, List<GcRecord>> gcBases = new HashMap<>();
         private UUID fsId;
+        /** Where the log begins (the log base, or segment 1). */
+        private LogBaseCheck.Start start = new LogBaseCheck.Start(null, 1, LogSegments.NO_PREDECESSOR);
 
         Run(HeadAnchor anchor) {
             this.anchor = anchor;
@@ -126,7 +135,9 @@ public final class LogVerifier {
             fsId = readSuperblock();
             Map<Long, List<LogSegments.CheckpointAnchor>> checkpoints = readCheckpoints();
             readGcRecords();
-            TreeSet<Long> present = listSegments();
+            start = LogBaseCheck.check(store, keys, fsId, retention(), clock.instant(), problems::add);
+            TreeSet<Long> all = listSegments();
+            TreeSet<Long> present = new TreeSet<>(all.tailSet(start.firstSeq(), true));
             long last = present.isEmpty() ? 0 : present.last();
             // Segments a checkpoint or the anchor saw must still be there, even after the last object listed.
             for (long cp : checkpoints.keySet()) {
@@ -142,7 +153,16 @@ public final class LogVerifier {
             long expired = settleExpired();
             long unreferenced = countUnreferenced();
             return new VerifyReport(fsId, head, present.size(), chunks.get(), chunkBytes.get(),
-                    checkpoints.values().stream().mapToInt(List::size).sum(), unreferenced, problems, expired);
+                    checkpoints.values().stream().mapToInt(List::size).sum(), unreferenced, problems, expired, start.base(),
+                    all.size() - present.size());
+        }
+
+        private java.time.Duration retention() {
+            try {
+                return org.pacsfs.core.bucket.FsSettings.read(store, keys).orElse(org.pacsfs.core.bucket.FsSettings.DEFAULTS).retention();
+            } catch (RuntimeException e) {
+                return org.pacsfs.core.bucket.FsSettings.DEFAULTS.retention(); // a damaged settings.json is reported elsewhere
+            }
         }
 
         private UUID readSuperblock() {
@@ -201,9 +221,10 @@ public final class LogVerifier {
                 return t;
             });
             try {
-                byte[] prev = LogSegments.NO_PREDECESSOR;
+                byte[] prev = start.prev();
                 HeadAnchor head = null;
-                for (long seq = 1; seq <= last; seq++) {
+                compareAtBase(checkpoints);
+                for (long seq = start.firstSeq(); seq <= last; seq++) {
                     int before = problems.size();
                     byte[] sha = present.contains(seq) ? checkSegment(seq, prev, pool) : missing(seq);
                     boolean linkOk = !hasProblemWith(relative(keys.logSegment(seq)), before);
@@ -217,6 +238,18 @@ public final class LogVerifier {
                 return head;
             } finally {
                 pool.shutdownNow();
+            }
+        }
+
+        /**
+         * At the log base, the hash of segment B-1 is the base's: checkpoints, GC records and the anchor at B-1 are
+         * compared with it. Those before B-1 name pruned segments: nothing is left to compare them with.
+         */
+        private void compareAtBase(Map<Long, List<LogSegments.CheckpointAnchor>> checkpoints) {
+            if (start.base() != null) {
+                long seq = start.firstSeq() - 1;
+                compareAnchors(seq, start.base().prevSha256(), checkpoints);
+                compareGcBases(seq, start.base().prevSha256());
             }
         }
 
@@ -263,6 +296,8 @@ public final class LogVerifier {
             } else if (prev != null && !Arrays.equals(prev, seg.prevSha256())) {
                 problems.add(new Problem(Problem.Kind.SEGMENT_OUT_OF_CHAIN, rel, seq == 1
                         ? "names a predecessor, but it is the first segment"
+                        : seq == start.firstSeq() ? "does not name the SHA-256 the log base " + relative(keys.logBase(seq))
+                                + " records for segment " + (seq - 1) + ": the base or the segment was replaced"
                         : "does not name the SHA-256 of " + relative(keys.logSegment(seq - 1))
                                 + ": the chain is broken between them (one of the two was replaced)"));
             }

@@ -206,7 +206,11 @@ public final class Scrubber {
             return t;
         });
         try {
-            for (long seq = start.lastSeq() + 1; seq <= last; seq++) {
+            // After gc pruned the log, it begins at the log base: the segments below it are not part of it (verify
+            // judges the base; scrub only needs to know where the chunk references start).
+            long first = Math.max(start.lastSeq() + 1, org.pacsfs.core.bucket.LogBases.list(store, keys).keySet().stream()
+                    .max(Long::compare).orElse(1L));
+            for (long seq = first; seq <= last; seq++) {
                 List<ChunkRef> refs = present.contains(seq) ? segmentChunks(seq, counters) : missingSegment(seq, counters);
                 List<ChunkRef> chosen = new ArrayList<>();
                 for (ChunkRef ref : refs) {
