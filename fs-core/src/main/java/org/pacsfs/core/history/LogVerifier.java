@@ -246,7 +246,7 @@ public final class LogVerifier {
          * compared with it. Those before B-1 name pruned segments: nothing is left to compare them with.
          */
         private void compareAtBase(Map<Long, List<LogSegments.CheckpointAnchor>> checkpoints) {
-            if (start.base() != null) {
+            if (start.base() != null && start.prev() != null) { // a base that does not tie was named once already
                 long seq = start.firstSeq() - 1;
                 compareAnchors(seq, start.base().prevSha256(), checkpoints);
                 compareGcBases(seq, start.base().prevSha256());
