@@ -15,6 +15,7 @@ import org.pacsfs.core.store.ObjectKeys;
  * &lt;prefix&gt;checkpoints/&lt;seq, 20 digits&gt;/&lt;part&gt;   checkpoint parts
  * &lt;prefix&gt;lease                               single-writer lease
  * &lt;prefix&gt;gc/&lt;run&gt;/&lt;part, 8 digits&gt;          GC records (what a GC run removed)
+ * &lt;prefix&gt;logbase/&lt;seq, 20 digits&gt;        log bases (where the log begins after gc pruned it)
  * &lt;prefix&gt;audit/&lt;stream&gt;/&lt;seq, 20 digits&gt;      encrypted access-audit segments (docs/AUDIT.md)
  * </pre>
  *
