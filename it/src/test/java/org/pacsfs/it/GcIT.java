@@ -122,9 +122,15 @@ class GcIT {
             assertThat(Files.readAllBytes(mnt.resolve("late.dcm"))).isEqualTo(late);
             mount.unmount();
         }
-        PacsfsProcess.Result verify = PacsfsProcess.run(bucket, Duration.ofSeconds(120), "verify", s3, "--endpoint", endpoint);
+        // verify judges the base by the same (test) clock gc pruned with: clean, starting from the base...
+        PacsfsProcess.Result verify = cli(bucket, later, "verify", s3, "--endpoint", endpoint);
         assertThat(verify.exitCode()).as(verify.output()).isZero();
+        // (the chunks gc removed were referenced only by pruned segments: verify no longer sees them as expired)
         assertThat(verify.output()).contains("result:     OK").contains("from segment " + (checkpointed + 1) + ": pruned by pacsfs gc");
+        // ...while by today's clock that base pruned history the retention still protects.
+        PacsfsProcess.Result today = cli(bucket, null, "verify", s3, "--endpoint", endpoint);
+        assertThat(today.exitCode()).as(today.output()).isEqualTo(3);
+        assertThat(today.output()).contains("PROBLEM LOG_BASE_TOO_RECENT logbase/");
     }
 
     private static Set<String> segmentNames(Path logDir) throws Exception {
@@ -136,7 +142,12 @@ class GcIT {
     private static PacsfsProcess.Result gc(S3TestBucket bucket, String now, String... args) throws Exception {
         List<String> all = new ArrayList<>(List.of("gc"));
         all.addAll(List.of(args));
-        ProcessBuilder pb = PacsfsProcess.command(bucket, all.toArray(String[]::new)).redirectErrorStream(true);
+        return cli(bucket, now, all.toArray(String[]::new));
+    }
+
+    /** Runs a pacsfs command with PACSFS_GC_TEST_NOW set to {@code now} (null: unset). */
+    private static PacsfsProcess.Result cli(S3TestBucket bucket, String now, String... all) throws Exception {
+        ProcessBuilder pb = PacsfsProcess.command(bucket, all).redirectErrorStream(true);
         if (now != null) {
             pb.environment().put("PACSFS_GC_TEST_NOW", now);
         }
@@ -144,7 +155,7 @@ class GcIT {
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new AssertionError("pacsfs gc did not finish");
+            throw new AssertionError("pacsfs " + all[0] + " did not finish");
         }
         return new PacsfsProcess.Result(p.exitValue(), new String(out, java.nio.charset.StandardCharsets.UTF_8));
     }

@@ -18,7 +18,8 @@ import org.pacsfs.core.store.ObjectStore;
 
 /**
  * Reads the metadata log of the bucket at mount time: lists the segments, verifies that they form an unbroken hash
- * chain from segment 1 (each holds the SHA-256 of its predecessor) belonging to this filesystem, and applies them to
+ * chain from segment 1, or from the log base after gc pruned the log ({@link #start}; each holds the SHA-256 of its
+ * predecessor) belonging to this filesystem, and applies them to
  * an index being rebuilt. A gap, a broken link or a damaged segment stops the mount with a message naming it: the
  * index is never built from a log that is not exactly what was committed.
  */

@@ -23,8 +23,10 @@ import org.pacsfs.core.store.ObjectStore;
  * The history of a filesystem in a bucket, read from its metadata log: the committed states of a file
  * ({@link #versions}) and a file's content as of a time ({@link #readAt}).
  *
- * <p>It always walks the log from segment 1 — checkpoints let a mount skip old segments, history never does — into
- * a private index in a scratch directory, verifying the hash chain as a mount does. The state of the filesystem is
+ * <p>It walks the log from segment 1 — checkpoints let a mount skip old segments, history does not — into a private
+ * index in a scratch directory, verifying the hash chain as a mount does. After {@code pacsfs gc} pruned the log, it
+ * starts from the log base instead: the base's checkpoint is the state before the base's first segment, listed as a
+ * version of its own ({@link #BASE_OPERATION}), and a time before the base's time is refused. The state of the filesystem is
  * only defined at segment boundaries (a segment is the unit of commit; within one, superseded writes keep no data),
  * so a version is the state of a file after a segment that changed it.
  *

@@ -144,8 +144,8 @@ public final class LocalFileSystem implements FileSystem {
     /**
      * As {@link #openReadOnly(FsConfig, Remote)}, showing the filesystem as of {@code at} (the history's definition,
      * {@link FileHistory}: after the longest run of log segments from the first whose times are at or before
-     * {@code at}). Replays the log from segment 1: a checkpoint is a state, not a history, and may be later than
-     * {@code at}. For {@code pacsfs mount --read-only --at TIME}.
+     * {@code at}). Replays the log from segment 1 (or from the log base's checkpoint after gc pruned the log; a time
+     * before the base's is refused): a later checkpoint is a state, not a history, and may be later than {@code at}. For {@code pacsfs mount --read-only --at TIME}.
      */
     public static LocalFileSystem openReadOnlyAt(FsConfig config, Remote remote, java.time.Instant at) throws FsException {
         return open(config, java.util.Objects.requireNonNull(remote, "remote"), true, java.util.Objects.requireNonNull(at, "at"));

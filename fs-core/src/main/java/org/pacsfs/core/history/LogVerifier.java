@@ -30,8 +30,8 @@ import org.pacsfs.core.store.ObjectStoreException;
 import org.pacsfs.core.store.RetryingObjectStore;
 
 /**
- * Audits a filesystem in a bucket without mounting it: walks the metadata log's hash chain from segment 1 to the
- * head, checks each segment's own checksum and its link to the predecessor, and checks every chunk a segment
+ * Audits a filesystem in a bucket without mounting it: walks the metadata log's hash chain from segment 1 (or from
+ * the log base, {@link LogBaseCheck}, after gc pruned the log) to the head, checks each segment's own checksum and its link to the predecessor, and checks every chunk a segment
  * references against what the log recorded (present; size, CRC32C and SHA-256 of the stored object; then header and
  * payload decode). Checkpoint manifests and an operator's {@link HeadAnchor} are compared with the chain, which is how
  * the removal of the newest segments is detected (the log itself cannot show what follows its last object).

@@ -147,14 +147,14 @@ final class GcCommand implements Callable<Integer> {
         return d;
     }
 
-    private static Clock clock() throws CliException {
+    static Clock clock() throws CliException {
         String now = System.getenv(TEST_CLOCK_ENV);
         if (now == null || now.isBlank()) {
             return Clock.systemUTC();
         }
         try {
             Instant at = Instant.parse(now.trim());
-            System.err.println("pacsfs gc: using " + TEST_CLOCK_ENV + "=" + at + " as the current time instead of this machine's "
+            System.err.println("pacsfs: using " + TEST_CLOCK_ENV + "=" + at + " as the current time instead of this machine's "
                     + "clock (for tests)");
             return Clock.fixed(at, ZoneOffset.UTC);
         } catch (DateTimeParseException e) {
