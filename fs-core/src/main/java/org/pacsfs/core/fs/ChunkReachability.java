@@ -102,8 +102,8 @@ public final class ChunkReachability {
                                BucketLog.Start start, Instant cutoff, Progress progress) {
         Set<ChunkId> early = new HashSet<>();
         Set<ChunkId> keep = new HashSet<>();
-        // The log base's state (its checkpoint) is the pruned segments' state: the chunks it knows are theirs.
-        chunksKnownTo(index, early);
+        // The log base's state (its checkpoint) stands for the pruned segments: the chunks it references are theirs.
+        referencedBy(index, early);
         LogBase logBase = start.base().orElse(null);
         byte[] prev = start.head().sha256();
         long baseSeq = start.head().seq();
@@ -144,18 +144,6 @@ public final class ChunkReachability {
         early.removeAll(keep);
         return new Result(fsId, Math.max(last, start.head().seq()), prev, baseSeq, baseSha, baseTime, keep, early, logBase,
                 java.util.Arrays.copyOf(latest, nLatest));
-    }
-
-    /** Every chunk the index has a ref of (refs are never removed: every chunk the log up to here referenced). */
-    private static void chunksKnownTo(LocalIndex index, Set<ChunkId> into) {
-        index.forEachKey(k -> {
-            if (k.kind() == CheckpointKeys.CHUNK) {
-                byte[] v = index.valueOf(k);
-                if (v != null) {
-                    into.add(ChunkRef.decode(ByteBuffer.wrap(v)).id());
-                }
-            }
-        });
     }
 
     private static void refs(MetaSegment seg, Set<ChunkId> into) {

@@ -272,6 +272,24 @@ class LogPruneTest {
     }
 
     @Test
+    void aLaterRunCountsTheChunksOfTheBasesStateAsReferencedByThePrunedLog() throws Exception {
+        pruned();
+        clock.advance(Duration.ofDays(60)); // the third machine's overwrite of /x is now older than the retention too
+        GarbageCollector gc = gc(store);
+        GcPlan plan = gc.plan(null);
+        assertThat(plan.prune().current()).isNotNull();
+        assertThat(plan.count(GcRecord.Reason.NEVER_REFERENCED)).as("the base state's chunks are not uploads whose segment "
+                + "never came").isZero();
+        assertThat(plan.count(GcRecord.Reason.EXPIRED)).as("/x as the base's checkpoint had it").isEqualTo(1);
+        gc.apply(plan, null);
+        Map<String, byte[]> last = steps.get(steps.size() - 1).getValue();
+        try (LocalFileSystem ro = LocalFileSystem.openReadOnly(cfg(dir("ro"), clock), remote(store))) {
+            assertTree(ro, last);
+        }
+        assertThat(verify(null).problems()).isEmpty();
+    }
+
+    @Test
     void verifyNamesASegmentRemovedAboveTheBase() throws Exception {
         LogBase base = pruned();
         store.delete(KEYS.logSegment(base.seq() + 1));
