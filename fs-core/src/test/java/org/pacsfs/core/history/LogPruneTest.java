@@ -207,6 +207,10 @@ class LogPruneTest {
         assertThat(v.head()).as("the head anchor still checks").isEqualTo(anchor);
         assertThat(v.belowBase()).isZero();
 
+        ScrubReport scrub = new Scrubber(store, PREFIX, 2, null, null, Duration.ofSeconds(1), null, Clock.systemUTC())
+                .run(ScrubSelection.all(), false);
+        assertThat(scrub.ok()).as("scrub starts at the base: " + scrub).isTrue();
+
         GcPlan again = gc(store).plan(null);
         assertThat(again.prune().isEmpty()).as("nothing more to prune: " + again.prune().why()).isTrue();
     }
