@@ -252,6 +252,21 @@ final class Checkpointer {
         return chain;
     }
 
+    /**
+     * Streams the state checkpoint {@code name} at {@code seq} holds (its chain merged, newest wins, no tombstones) in
+     * key order, one part at a time; every part's SHA-256 is checked as it is read.
+     */
+    void forEachEntry(long seq, String name, java.util.function.Consumer<CheckpointFormat.Entry> out) {
+        CheckpointFormat.Manifest m = readManifest(seq, name);
+        List<CheckpointFormat.Ref> refs = new ArrayList<>(m.chain());
+        refs.add(new CheckpointFormat.Ref(seq, name));
+        List<Iterator<CheckpointFormat.Entry>> runs = new ArrayList<>();
+        for (CheckpointFormat.Ref ref : refs) {
+            runs.add(new RunIterator(ref.seq(), ref.name(), (ref.seq() == seq ? m : readManifest(ref.seq(), ref.name())).parts().size()));
+        }
+        withoutTombstonesLazy(new MergeIterator(runs)).forEachRemaining(out);
+    }
+
     // ---------------------------------------------------------------- streaming merge
 
     private static List<CheckpointFormat.Entry> withoutTombstones(List<CheckpointFormat.Entry> in) {

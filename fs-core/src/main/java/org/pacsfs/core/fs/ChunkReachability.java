@@ -109,10 +109,8 @@ public final class ChunkReachability {
         long baseSeq = start.head().seq();
         byte[] baseSha = start.head().sha256();
         Instant baseTime = logBase == null ? null : logBase.time();
-        if (logBase != null && baseTime.isAfter(cutoff)) {
-            throw new IllegalStateException("the log base " + keys.logBase(logBase.seq()) + " says the history before "
-                    + baseTime + " was pruned, which is after the cutoff " + cutoff + " (run pacsfs verify)");
-        }
+        // A base later than this cutoff (a run with a longer --retention than the one that pruned): the state as of
+        // the cutoff is gone; the base's state is the oldest left, and its chunks are kept (they are in its extents).
         long[] latest = new long[16];
         int nLatest = 0;
         long running = Long.MIN_VALUE;

@@ -131,6 +131,35 @@ public final class LogSegments {
     }
 
     /**
+     * The chunks the state in checkpoint {@code name} at {@code seq} references, each as the checkpoint recorded its
+     * ref, streamed to {@code out}: block entries sort before chunk entries, so the ids seen in extents (16 bytes
+     * each) are all that is held. A referenced chunk without a ref in the checkpoint goes to {@code unrecorded}.
+     *
+     * @throws RuntimeException naming the object that does not verify
+     */
+    public static void forEachStateChunk(ObjectStore store, BucketKeys keys, UUID fsId, long seq, String name,
+                                         java.util.function.Consumer<ChunkRef> out,
+                                         java.util.function.Consumer<org.pacsfs.core.bucket.ChunkId> unrecorded) {
+        java.util.Set<org.pacsfs.core.bucket.ChunkId> referenced = new java.util.HashSet<>();
+        new Checkpointer(store, keys, fsId, Integer.MAX_VALUE, List.of(), 0).forEachEntry(seq, name, e -> {
+            if (e.key().kind() == CheckpointKeys.BLOCK) {
+                for (Extent x : ExtentList.fromBytes(e.value()).extents()) {
+                    if (x.source() == Extent.SOURCE_CHUNK) {
+                        referenced.add(org.pacsfs.core.bucket.ChunkId.fromBytes(
+                                ByteBuffer.allocate(16).putLong(x.segmentId()).putLong(x.position()).array()));
+                    }
+                }
+            } else if (e.key().kind() == CheckpointKeys.CHUNK) {
+                ChunkRef ref = ChunkRef.decode(ByteBuffer.wrap(e.value()));
+                if (referenced.remove(ref.id())) {
+                    out.accept(ref);
+                }
+            }
+        });
+        referenced.forEach(unrecorded);
+    }
+
+    /**
      * The checkpoints a checkpoint manifest builds on (its chain, oldest first; empty for a full one).
      *
      * @throws IllegalArgumentException naming the key if the manifest does not verify

@@ -224,6 +224,7 @@ public final class LogVerifier {
                 byte[] prev = start.prev();
                 HeadAnchor head = null;
                 compareAtBase(checkpoints);
+                checkBaseState(pool);
                 for (long seq = start.firstSeq(); seq <= last; seq++) {
                     int before = problems.size();
                     byte[] sha = present.contains(seq) ? checkSegment(seq, prev, pool) : missing(seq);
@@ -309,16 +310,50 @@ public final class LogVerifier {
         }
 
         private void checkChunks(LogSegments.Segment seg, String segmentKey, ExecutorService pool) {
+            checkRefs(seg.chunks(), seg.seq(), segmentKey, pool);
+        }
+
+        /**
+         * The chunks of the state the log base's checkpoint holds (after segment B-1): checked like a segment's, as
+         * referenced by segment B-1 (a GC run whose base is B-1 or later may have removed them as expired). A
+         * checkpoint whose state cannot be enumerated, or that references a chunk without its ref, is named.
+         */
+        private void checkBaseState(ExecutorService pool) {
+            org.pacsfs.core.bucket.LogBase b = start.base();
+            if (b == null || start.prev() == null) {
+                return; // no base, or one that does not tie (named already)
+            }
+            String baseKey = relative(keys.logBase(b.seq()));
+            String label = "the state after segment " + b.checkpointSeq() + " in the log base's checkpoint "
+                    + relative(keys.checkpoint(b.checkpointSeq(), b.checkpointName() + ".manifest"));
+            List<ChunkRef> batch = new ArrayList<>();
+            try {
+                LogSegments.forEachStateChunk(store, keys, b.fsId(), b.checkpointSeq(), b.checkpointName(), ref -> {
+                    batch.add(ref);
+                    if (batch.size() >= 10_000) {
+                        checkRefs(batch, b.checkpointSeq(), label, pool);
+                        batch.clear();
+                    }
+                }, id -> problems.add(new Problem(Problem.Kind.LOG_BASE_DAMAGED, baseKey, "its checkpoint references chunk " + id
+                        + " without recording its chunk ref")));
+                checkRefs(batch, b.checkpointSeq(), label, pool);
+            } catch (RuntimeException e) {
+                problems.add(new Problem(Problem.Kind.LOG_BASE_DAMAGED, baseKey, "the chunks of its checkpoint's state cannot be "
+                        + "enumerated: " + e.getMessage()));
+            }
+        }
+
+        private void checkRefs(List<ChunkRef> refs, long seq, String referencedBy, ExecutorService pool) {
             Semaphore inFlight = new Semaphore(parallelism * 2);
             List<Future<?>> pending = new ArrayList<>();
-            for (ChunkRef ref : seg.chunks()) {
+            for (ChunkRef ref : refs) {
                 if (!seen.add(ref.id())) {
                     continue;
                 }
                 inFlight.acquireUninterruptibly();
                 pending.add(pool.submit(() -> {
                     try {
-                        checkChunk(ref, seg.seq(), segmentKey);
+                        checkChunk(ref, seq, referencedBy);
                     } finally {
                         inFlight.release();
                     }

@@ -256,11 +256,20 @@ class GarbageCollectorPropertyTest {
         checkPruned(tmp, store, clock, steps, cutAfter, plan, out);
         VerifyReport v = new LogVerifier(store, PREFIX, 4, null).verify(null);
         assertThat(v.problems()).isEmpty();
-        // verify sees the references of the segments it still has: a removed chunk only pruned segments named is
-        // simply not referenced any more.
+        // verify sees the references of the segments it still has and of the log base's state: a removed chunk only
+        // pruned segments named is simply not referenced any more.
         Set<String> removed = new HashSet<>(before);
         removed.removeAll(left);
-        removed.retainAll(chunksOfSegmentsAfter(store, 0));
+        Set<String> referenced = chunksOfSegmentsAfter(store, 0);
+        org.pacsfs.core.bucket.LogBase base = plan.prune().effective();
+        if (base != null) {
+            BucketKeys keys = BucketKeys.under(PREFIX);
+            LogSegments.forEachStateChunk(store, keys, base.fsId(), base.checkpointSeq(), base.checkpointName(),
+                    r -> referenced.add(keys.chunk(r.id())), id -> {
+                        throw new AssertionError("the base's checkpoint has no ref of chunk " + id);
+                    });
+        }
+        removed.retainAll(referenced);
         assertThat(v.expiredChunks()).isEqualTo(removed.size());
         assertThat(v.logBase()).isEqualTo(plan.prune().effective());
     }

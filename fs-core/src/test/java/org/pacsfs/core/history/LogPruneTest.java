@@ -294,6 +294,24 @@ class LogPruneTest {
     }
 
     @Test
+    void verifyChecksTheChunksOnlyTheBasesStateReferences() throws Exception {
+        pruned();
+        java.util.Set<String> onlyBase = GarbageCollectorPropertyTest.chunkKeys(store);
+        onlyBase.removeAll(GarbageCollectorPropertyTest.chunksOfSegmentsAfter(store, 0));
+        assertThat(onlyBase).as("/z and the /x the base's checkpoint holds").hasSize(2);
+        VerifyReport clean = verify(null);
+        assertThat(clean.problems()).isEmpty();
+        assertThat(clean.unreferencedChunks()).isZero();
+        String victim = onlyBase.iterator().next();
+        store.delete(victim);
+        assertThat(verify(null).problems()).singleElement().satisfies(p -> {
+            assertThat(p.kind()).isEqualTo(Problem.Kind.CHUNK_MISSING);
+            assertThat(p.key()).isEqualTo(victim.substring(PREFIX.length()));
+            assertThat(p.detail()).contains("in the log base's checkpoint");
+        });
+    }
+
+    @Test
     void verifyNamesASegmentRemovedAboveTheBase() throws Exception {
         LogBase base = pruned();
         store.delete(KEYS.logSegment(base.seq() + 1));
