@@ -304,6 +304,9 @@ class LogPruneTest {
         assertThat(clean.unreferencedChunks()).isZero();
         String victim = onlyBase.iterator().next();
         store.delete(victim);
+        ScrubReport scrub = new Scrubber(store, PREFIX, 2, null, null, Duration.ofSeconds(1), null, Clock.systemUTC())
+                .run(ScrubSelection.all(), false);
+        assertThat(scrub.ok()).as("scrub checks the base state's chunks too: " + scrub).isFalse();
         assertThat(verify(null).problems()).singleElement().satisfies(p -> {
             assertThat(p.kind()).isEqualTo(Problem.Kind.CHUNK_MISSING);
             assertThat(p.key()).isEqualTo(victim.substring(PREFIX.length()));
