@@ -315,6 +315,20 @@ class LogPruneTest {
     }
 
     @Test
+    void anAnchorAtTheSegmentBeforeTheBaseIsCheckedAgainstTheBasesHash() throws Exception {
+        byte[] sha = LogSegments.sha256(store.get(KEYS.logSegment(secondCheckpoint)).bytes());
+        HeadAnchor atBase = new HeadAnchor(secondCheckpoint, sha);
+        assertThat(verify(atBase).problems()).isEmpty();
+        pruned();
+        assertThat(store.head(KEYS.logSegment(secondCheckpoint))).isEmpty();
+        assertThat(verify(atBase).problems()).as("the pruned segment's hash lives on in the base").isEmpty();
+        byte[] other = sha.clone();
+        other[0] ^= 1;
+        assertThat(verify(new HeadAnchor(secondCheckpoint, other)).problems()).extracting(Problem::kind)
+                .containsExactly(Problem.Kind.ANCHOR_MISMATCH);
+    }
+
+    @Test
     void verifyNamesASegmentRemovedAboveTheBase() throws Exception {
         LogBase base = pruned();
         store.delete(KEYS.logSegment(base.seq() + 1));
