@@ -329,6 +329,38 @@ class LogPruneTest {
     }
 
     @Test
+    void theBasesTimeIsTheLatestOfEveryPrunedSegmentWhenWritersClocksWentBack() throws Exception {
+        store = InMemoryObjectStore.builder().clock(clock.asClock()).build();
+        Instant start = clock.now();
+        clock.advance(Duration.ofDays(100));
+        Instant ahead = clock.now();
+        try (LocalFileSystem fs = mount("skew-a")) {
+            write(fs, "/p", bytes(8, 1000));
+            fs.flushToBucket(Duration.ofSeconds(30));
+            clock.ns.set(start.getEpochSecond() * 1_000_000_000L); // this writer's clock was set back 100 days
+            write(fs, "/q", bytes(9, 1000));
+            fs.flushToBucket(Duration.ofSeconds(30));
+        }
+        try (LocalFileSystem fs = mount("skew-b")) {
+            write(fs, "/r", bytes(10, 1000));
+            fs.flushToBucket(Duration.ofSeconds(30));
+        }
+        clock.ns.set((ahead.getEpochSecond() + Duration.ofDays(181).getSeconds()) * 1_000_000_000L);
+        GarbageCollector gc = gc(store);
+        GcPlan plan = gc.plan(null);
+        LogBase base = plan.prune().newBase();
+        assertThat(base).as(plan.prune().why()).isNotNull();
+        assertThat(base.seq()).isEqualTo(3);
+        assertThat(base.time()).as("not the time of segment 2 alone: segment 1 is later").isEqualTo(ahead);
+        gc.apply(plan, null);
+        try (FileHistory h = FileHistory.open(store, PREFIX, cfg(dir("h"), clock))) {
+            assertThatThrownBy(() -> readAt(h, "/q", ahead.minus(Duration.ofDays(1)))).isInstanceOf(FsException.Invalid.class);
+            assertThat(readAt(h, "/p", ahead)).isEqualTo(bytes(8, 1000));
+        }
+        assertThat(verify(null).problems()).isEmpty();
+    }
+
+    @Test
     void verifyNamesASegmentRemovedAboveTheBase() throws Exception {
         LogBase base = pruned();
         store.delete(KEYS.logSegment(base.seq() + 1));
