@@ -25,7 +25,9 @@ import org.pacsfs.testing.WithS3Proxy;
  * enough; with a clock 200 days ahead (the test hook PACSFS_GC_TEST_NOW) a dry run names the chunks of the overwritten
  * and deleted files and changes nothing, and --apply removes exactly those; the current files still read back (through
  * the mount, and through a fresh mount on an empty cache), verify passes and reports the removed chunks as expired, and
- * a retention shorter than the filesystem's is refused.
+ * a retention shorter than the filesystem's is refused. Then, after a clean unmount (a checkpoint at the head) and a
+ * change from another machine, gc --apply prunes the log: the segments up to that checkpoint are gone from the server,
+ * a log base is there, a fresh mount sees the same files and verify passes, starting from the base.
  */
 @WithS3Proxy
 @Timeout(180)
@@ -94,22 +96,58 @@ class GcIT {
             assertThat(Files.readAllBytes(mnt.resolve("kept.dcm"))).isEqualTo(kept);
             mount.unmount();
         }
-        // A fresh machine (empty cache) sees the current files whole.
+        Path logDir = bucket.server().dataDirectory().resolve(bucket.name()).resolve("log");
+        long checkpointed = segmentNames(logDir).size(); // the clean unmount wrote a checkpoint at the head
+        String later = Instant.now().plus(Duration.ofDays(200)).toString();
+        byte[] late = random(5, 4096);
+        // A fresh machine (empty cache) sees the current files whole; it adds a change, and gc prunes while it is mounted.
         try (PacsfsProcess.Mount mount = PacsfsProcess.mount(bucket, mnt, work.resolve("cache-b"))) {
             assertThat(Files.readAllBytes(mnt.resolve("scan.dcm"))).isEqualTo(second);
             assertThat(Files.readAllBytes(mnt.resolve("kept.dcm"))).isEqualTo(kept);
             assertThat(mnt.resolve("gone.dcm")).doesNotExist();
+            Files.write(mnt.resolve("late.dcm"), late);
+            Sh.ok(mnt, "sync");
+            CliErrorsIT.awaitShipped(mnt);
+            PacsfsProcess.Result prune = gc(bucket, later, s3, "--endpoint", endpoint, "--apply");
+            assertThat(prune.exitCode()).as(prune.output()).isZero();
+            assertThat(prune.output()).contains("prune:      the log will begin at segment " + (checkpointed + 1))
+                    .contains("pruned:     log base written; " + checkpointed + " log segment(s)");
+            assertThat(segmentNames(logDir)).as("the segments up to the checkpoint are gone from the server")
+                    .allMatch(n -> Long.parseLong(n) > checkpointed).isNotEmpty();
+            assertThat(Files.readAllBytes(mnt.resolve("late.dcm"))).isEqualTo(late);
             mount.unmount();
         }
-        PacsfsProcess.Result verify = PacsfsProcess.run(bucket, Duration.ofSeconds(120), "verify", s3, "--endpoint", endpoint);
+        try (PacsfsProcess.Mount mount = PacsfsProcess.mount(bucket, mnt, work.resolve("cache-c"))) {
+            assertThat(Files.readAllBytes(mnt.resolve("scan.dcm"))).isEqualTo(second);
+            assertThat(Files.readAllBytes(mnt.resolve("late.dcm"))).isEqualTo(late);
+            mount.unmount();
+        }
+        // verify judges the base by the same (test) clock gc pruned with: clean, starting from the base...
+        PacsfsProcess.Result verify = cli(bucket, later, "verify", s3, "--endpoint", endpoint);
         assertThat(verify.exitCode()).as(verify.output()).isZero();
-        assertThat(verify.output()).contains("result:     OK").containsPattern("\\d+ expired \\(removed by pacsfs gc");
+        // (the chunks gc removed were referenced only by pruned segments: verify no longer sees them as expired)
+        assertThat(verify.output()).contains("result:     OK").contains("from segment " + (checkpointed + 1) + ": pruned by pacsfs gc");
+        // ...while by today's clock that base pruned history the retention still protects.
+        PacsfsProcess.Result today = cli(bucket, null, "verify", s3, "--endpoint", endpoint);
+        assertThat(today.exitCode()).as(today.output()).isEqualTo(3);
+        assertThat(today.output()).contains("PROBLEM LOG_BASE_TOO_RECENT logbase/");
+    }
+
+    private static Set<String> segmentNames(Path logDir) throws Exception {
+        try (Stream<Path> s = Files.list(logDir)) {
+            return s.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+        }
     }
 
     private static PacsfsProcess.Result gc(S3TestBucket bucket, String now, String... args) throws Exception {
         List<String> all = new ArrayList<>(List.of("gc"));
         all.addAll(List.of(args));
-        ProcessBuilder pb = PacsfsProcess.command(bucket, all.toArray(String[]::new)).redirectErrorStream(true);
+        return cli(bucket, now, all.toArray(String[]::new));
+    }
+
+    /** Runs a pacsfs command with PACSFS_GC_TEST_NOW set to {@code now} (null: unset). */
+    private static PacsfsProcess.Result cli(S3TestBucket bucket, String now, String... all) throws Exception {
+        ProcessBuilder pb = PacsfsProcess.command(bucket, all).redirectErrorStream(true);
         if (now != null) {
             pb.environment().put("PACSFS_GC_TEST_NOW", now);
         }
@@ -117,7 +155,7 @@ class GcIT {
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new AssertionError("pacsfs gc did not finish");
+            throw new AssertionError("pacsfs " + all[0] + " did not finish");
         }
         return new PacsfsProcess.Result(p.exitValue(), new String(out, java.nio.charset.StandardCharsets.UTF_8));
     }

@@ -15,6 +15,7 @@ import org.pacsfs.core.store.ObjectKeys;
  * &lt;prefix&gt;checkpoints/&lt;seq, 20 digits&gt;/&lt;part&gt;   checkpoint parts
  * &lt;prefix&gt;lease                               single-writer lease
  * &lt;prefix&gt;gc/&lt;run&gt;/&lt;part, 8 digits&gt;          GC records (what a GC run removed)
+ * &lt;prefix&gt;logbase/&lt;seq, 20 digits&gt;        log bases (where the log begins after gc pruned it)
  * &lt;prefix&gt;audit/&lt;stream&gt;/&lt;seq, 20 digits&gt;      encrypted access-audit segments (docs/AUDIT.md)
  * </pre>
  *
@@ -40,6 +41,7 @@ public final class BucketKeys {
     private static final String LEASE = "lease";
     private static final String SETTINGS = "settings.json";
     private static final String GC = "gc/";
+    private static final String LOG_BASE = "logbase/";
     private static final String AUDIT = "audit/";
     private static final int SEQ_DIGITS = 20;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
@@ -182,13 +184,36 @@ public final class BucketKeys {
 
     /**
      * Whether {@code key} names an object pacsfs writes once and never changes: the superblock, the settings, chunks, log
-     * segments, checkpoints, audit segments. Not the lease (rewritten) nor keys outside this layout. These are the objects a
+     * segments, checkpoints, audit segments, log bases. Not the lease (rewritten) nor keys outside this layout. These are the objects a
      * WORM filesystem gives an S3 Object Lock retention (docs/HISTORY.md).
      */
     public boolean isWrittenOnce(String key) {
         return key != null && key.startsWith(prefix) && (key.equals(superblock()) || key.equals(settings())
                 || key.startsWith(chunksPrefix()) || key.startsWith(logPrefix()) || key.startsWith(checkpointsPrefix())
-                || key.startsWith(auditPrefix()));
+                || key.startsWith(auditPrefix()) || key.startsWith(logBasePrefix()));
+    }
+
+    /** {@code <prefix>logbase/}: lists the log bases GC wrote when it pruned the log (docs/FORMAT.md, "log base"). */
+    public String logBasePrefix() {
+        return prefix + LOG_BASE;
+    }
+
+    /** {@code <prefix>logbase/<seq zero-padded to 20 digits>}: the log base whose first kept segment is {@code seq}. */
+    public String logBase(long seq) {
+        return prefix + LOG_BASE + seq(seq);
+    }
+
+    /**
+     * The first kept segment of a key made by {@link #logBase}.
+     *
+     * @throws IllegalArgumentException naming the key unless it is {@link #logBasePrefix()} and exactly 20 digits
+     */
+    public long parseLogBaseSeq(String key) {
+        String start = logBasePrefix();
+        if (key == null || !key.startsWith(start)) {
+            throw new IllegalArgumentException("not a log base key (expected '" + start + "' + 20 digits): " + quoted(key));
+        }
+        return parseSeq(key, start.length(), key.length(), "log base key");
     }
 
     /** {@code <prefix>audit/}: lists every access-audit stream (docs/AUDIT.md). */

@@ -46,6 +46,8 @@ final class Checkpointer {
     private List<CheckpointFormat.Ref> chain;
     private volatile long lastSeq;
     private volatile long lastNanos = System.nanoTime();
+    /** Checkpoints before this position are not loaded (see {@link #floor}). */
+    private long floor;
 
     Checkpointer(ObjectStore store, BucketKeys keys, UUID fsId, int maxIncrementals, List<CheckpointFormat.Ref> chain, long lastSeq) {
         this.store = store;
@@ -173,6 +175,7 @@ final class Checkpointer {
     /**
      * The newest checkpoint whose whole chain verifies; its entries are loaded into {@code index} if not null.
      * A damaged checkpoint is skipped with a warning (the log is complete, so an older one or none still works).
+     * Checkpoints before {@link #floor(long) the floor} are not considered: the log after them was pruned.
      */
     Optional<Loaded> loadNewest(LocalIndex index) {
         TreeMap<Long, TreeSet<String>> found = new TreeMap<>();
@@ -183,26 +186,10 @@ final class Checkpointer {
                 found.computeIfAbsent(keys.parseCheckpointSeq(k), x -> new TreeSet<>()).add(name);
             }
         });
-        for (Long seq : found.descendingKeySet()) {
+        for (Long seq : found.tailMap(floor, true).descendingKeySet()) {
             for (String name : found.get(seq)) { // "full-..." sorts before "incr-...": a full one is preferred
                 try {
-                    CheckpointFormat.Manifest m = readManifest(seq, name);
-                    List<CheckpointFormat.Ref> chain = new ArrayList<>(m.chain());
-                    chain.add(new CheckpointFormat.Ref(seq, name));
-                    if (index != null) {
-                        for (CheckpointFormat.Ref ref : chain) {
-                            CheckpointFormat.Manifest cm = ref.seq() == seq ? m : readManifest(ref.seq(), ref.name());
-                            for (int i = 0; i < cm.parts().size(); i++) {
-                                for (CheckpointFormat.Entry e : readPart(ref.seq(), ref.name(), i, cm)) {
-                                    index.load(e.key(), e.value());
-                                }
-                            }
-                        }
-                        index.maxIno.accumulateAndGet(m.maxIno(), Math::max);
-                    }
-                    this.chain = chain;
-                    this.lastSeq = seq;
-                    return Optional.of(new Loaded(m, chain));
+                    return Optional.of(load(seq, name, index));
                 } catch (RuntimeException e) {
                     LOG.warn("checkpoint {} ({}) cannot be used: {}", seq, name, e.getMessage());
                     if (index != null) {
@@ -212,6 +199,72 @@ final class Checkpointer {
             }
         }
         return Optional.empty();
+    }
+
+    /** Ignore checkpoints before log position {@code seq} (the log base's checkpoint: the log before it is pruned). */
+    Checkpointer floor(long seq) {
+        this.floor = seq;
+        return this;
+    }
+
+    /**
+     * Loads checkpoint {@code name} at {@code seq} with its chain (all verified) into {@code index} if not null, and
+     * makes it the one the next incremental builds on.
+     *
+     * @throws RuntimeException naming what does not verify
+     */
+    Loaded load(long seq, String name, LocalIndex index) {
+        CheckpointFormat.Manifest m = readManifest(seq, name);
+        List<CheckpointFormat.Ref> chain = new ArrayList<>(m.chain());
+        chain.add(new CheckpointFormat.Ref(seq, name));
+        if (index != null) {
+            for (CheckpointFormat.Ref ref : chain) {
+                CheckpointFormat.Manifest cm = ref.seq() == seq ? m : readManifest(ref.seq(), ref.name());
+                for (int i = 0; i < cm.parts().size(); i++) {
+                    for (CheckpointFormat.Entry e : readPart(ref.seq(), ref.name(), i, cm)) {
+                        index.load(e.key(), e.value());
+                    }
+                }
+            }
+            index.maxIno.accumulateAndGet(m.maxIno(), Math::max);
+        }
+        this.chain = chain;
+        this.lastSeq = seq;
+        return new Loaded(m, chain);
+    }
+
+    /**
+     * Reads checkpoint {@code name} at {@code seq} and its chain without loading it: every manifest and every part
+     * (its SHA-256 as the manifest records it, and its own checks). Returns the chain, oldest first.
+     *
+     * @throws RuntimeException naming what does not verify
+     */
+    List<CheckpointFormat.Ref> verifyWhole(long seq, String name) {
+        CheckpointFormat.Manifest m = readManifest(seq, name);
+        List<CheckpointFormat.Ref> chain = new ArrayList<>(m.chain());
+        chain.add(new CheckpointFormat.Ref(seq, name));
+        for (CheckpointFormat.Ref ref : chain) {
+            CheckpointFormat.Manifest cm = ref.seq() == seq ? m : readManifest(ref.seq(), ref.name());
+            for (int i = 0; i < cm.parts().size(); i++) {
+                readPart(ref.seq(), ref.name(), i, cm);
+            }
+        }
+        return chain;
+    }
+
+    /**
+     * Streams the state checkpoint {@code name} at {@code seq} holds (its chain merged, newest wins, no tombstones) in
+     * key order, one part at a time; every part's SHA-256 is checked as it is read.
+     */
+    void forEachEntry(long seq, String name, java.util.function.Consumer<CheckpointFormat.Entry> out) {
+        CheckpointFormat.Manifest m = readManifest(seq, name);
+        List<CheckpointFormat.Ref> refs = new ArrayList<>(m.chain());
+        refs.add(new CheckpointFormat.Ref(seq, name));
+        List<Iterator<CheckpointFormat.Entry>> runs = new ArrayList<>();
+        for (CheckpointFormat.Ref ref : refs) {
+            runs.add(new RunIterator(ref.seq(), ref.name(), (ref.seq() == seq ? m : readManifest(ref.seq(), ref.name())).parts().size()));
+        }
+        withoutTombstonesLazy(new MergeIterator(runs)).forEachRemaining(out);
     }
 
     // ---------------------------------------------------------------- streaming merge

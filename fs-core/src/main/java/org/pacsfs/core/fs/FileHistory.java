@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.pacsfs.core.bucket.BucketKeys;
 import org.pacsfs.core.bucket.ChunkCodec;
+import org.pacsfs.core.bucket.LogBase;
 import org.pacsfs.core.bucket.Superblock;
 import org.pacsfs.core.bucket.SuperblockException;
 import org.pacsfs.core.store.ObjectStore;
@@ -22,8 +23,10 @@ import org.pacsfs.core.store.ObjectStore;
  * The history of a filesystem in a bucket, read from its metadata log: the committed states of a file
  * ({@link #versions}) and a file's content as of a time ({@link #readAt}).
  *
- * <p>It always walks the log from segment 1 — checkpoints let a mount skip old segments, history never does — into
- * a private index in a scratch directory, verifying the hash chain as a mount does. The state of the filesystem is
+ * <p>It walks the log from segment 1 — checkpoints let a mount skip old segments, history does not — into a private
+ * index in a scratch directory, verifying the hash chain as a mount does. After {@code pacsfs gc} pruned the log, it
+ * starts from the log base instead: the base's checkpoint is the state before the base's first segment, listed as a
+ * version of its own ({@link #BASE_OPERATION}), and a time before the base's time is refused. The state of the filesystem is
  * only defined at segment boundaries (a segment is the unit of commit; within one, superseded writes keep no data),
  * so a version is the state of a file after a segment that changed it.
  *
@@ -72,19 +75,23 @@ public final class FileHistory implements AutoCloseable {
     private final LocalIndex index;
     private final ChunkReader chunks;
     private final List<Long> seqs;
+    /** Where the log begins: segment 1, or after gc pruned it, the log base (its checkpoint is loaded into the index). */
+    private final BucketLog.Start start;
     private long applied;
-    private byte[] prev = MetaSegment.NO_PREDECESSOR;
+    private byte[] prev;
     /** The last segment applied (null: none yet), so that readAt may be called again at a later time. */
     private MetaSegment lastSegment;
     /** The next segment, read and verified by {@link #peekNext()} but not applied yet. */
     private MetaSegment cached;
 
-    private FileHistory(ObjectStore store, BucketKeys keys, UUID fsId, LocalIndex index, List<Long> seqs) {
+    private FileHistory(ObjectStore store, BucketKeys keys, UUID fsId, LocalIndex index, BucketLog.Start start, List<Long> seqs) {
         this.store = store;
         this.keys = keys;
         this.fsId = fsId;
         this.index = index;
+        this.start = start;
         this.seqs = seqs;
+        this.prev = start.head().sha256();
         this.chunks = new ChunkReader(store, keys, new ChunkCodec(), index, 64L << 20);
     }
 
@@ -99,17 +106,28 @@ public final class FileHistory implements AutoCloseable {
         try {
             UUID fsId = Superblock.read(store, keys).orElseThrow(() -> new IllegalStateException(
                     "the bucket holds no pacsfs filesystem (no superblock)")).fsId();
-            List<Long> seqs = BucketLog.segmentSeqs(store, keys);
             Path dir = config.stateDirectory().resolve("history-index");
-            return new FileHistory(store, keys, fsId, LocalIndex.createEmpty(dir, config.indexSizing()), seqs);
+            LocalIndex index = LocalIndex.createEmpty(dir, config.indexSizing());
+            try {
+                BucketLog.Start start = BucketLog.start(store, keys, fsId, index);
+                return new FileHistory(store, keys, fsId, index, start, BucketLog.segmentSeqs(store, keys, start.firstSeq()));
+            } catch (RuntimeException e) {
+                index.closeQuietly();
+                throw e;
+            }
         } catch (IOException | SuperblockException | RuntimeException e) {
             throw new FsException.Io("cannot read the history of " + store.location() + ": " + e.getMessage(), e);
         }
     }
 
-    /** The number of segments in the log when this history was opened. */
+    /** The number of segments in the log when this history was opened (from the log base, if gc pruned the log). */
     public long segments() {
         return seqs.size();
+    }
+
+    /** Since when the history is complete: null for the whole log; after gc pruned it, the log base's time. */
+    public Instant historyStart() {
+        return start.base().map(LogBase::time).orElse(null);
     }
 
     /**
@@ -121,6 +139,14 @@ public final class FileHistory implements AutoCloseable {
         List<Version> out = new ArrayList<>();
         Version last = null;
         Inode lastInode = null;
+        if (start.base().isPresent() && applied == 0) {
+            Inode atBase = lookup(names);
+            if (atBase != null) {
+                last = baseVersion(atBase);
+                lastInode = atBase;
+                out.add(last);
+            }
+        }
         while (applied < seqs.size()) {
             MetaSegment seg = applyNext();
             Inode now = lookup(names);
@@ -152,6 +178,7 @@ public final class FileHistory implements AutoCloseable {
      */
     public Version readAt(String path, Instant at, OutputStream out) throws FsException, IOException {
         List<String> names = FsPath.parse(path).names();
+        refuseBeforeBase(path, at);
         MetaSegment lastApplied = lastSegment;
         while (applied < seqs.size()) {
             MetaSegment next = peekNext();
@@ -162,9 +189,10 @@ public final class FileHistory implements AutoCloseable {
             lastApplied = next;
         }
         Inode in = lookup(names);
+        long seq = lastApplied != null ? lastApplied.seq() : start.head().seq();
         if (in == null || in.type() != FileType.REGULAR) {
             throw new FsException.NotFound(path + ": " + (in == null ? "no such file" : "not a regular file") + " as of " + at
-                    + (lastApplied == null ? " (the log holds nothing that old)" : " (log segment " + lastApplied.seq() + ")"));
+                    + (seq == 0 ? " (the log holds nothing that old)" : " (log segment " + seq + ")"));
         }
         MessageDigest md = sha256();
         try {
@@ -174,14 +202,33 @@ public final class FileHistory implements AutoCloseable {
             });
         } catch (FsException e) {
             if (chunkGone(e)) {
-                throw new FsException.Io(path + " as of " + at + " (log segment " + lastApplied.seq() + "): its data is no "
+                throw new FsException.Io(path + " as of " + at + " (log segment " + seq + "): its data is no "
                         + "longer in the bucket (removed by pacsfs gc after the retention, or lost: pacsfs verify tells which)", e);
             }
             throw e;
         }
-        return new Version(lastApplied.seq(), segmentTime(lastApplied), true, in.ino(), in.type(), in.size(),
+        Instant time = lastApplied != null ? segmentTime(lastApplied) : start.base().get().time();
+        return new Version(seq, time, true, in.ino(), in.type(), in.size(),
                 Instant.ofEpochSecond(0, in.mtime()), in.perm(), in.uid(), in.gid(), HexFormat.of().formatHex(md.digest()), "", -1, -1);
     }
+
+    /** The history before the log base was pruned by gc: a time before the base's cannot be shown. */
+    private void refuseBeforeBase(String path, Instant at) throws FsException {
+        if (start.base().isPresent() && at.isBefore(start.base().get().time())) {
+            LogBase b = start.base().get();
+            throw new FsException.Invalid(Errno.EINVAL, path + " as of " + at + ": the history before " + b.time() + " was pruned "
+                    + "by pacsfs gc (the log begins at segment " + b.seq() + "; the earliest time that can be shown is " + b.time() + ")");
+        }
+    }
+
+    /** The file as the log base's checkpoint holds it: the oldest state left after gc pruned the log. */
+    private Version baseVersion(Inode in) throws FsException {
+        return new Version(start.head().seq(), start.base().get().time(), true, in.ino(), in.type(), in.size(),
+                Instant.ofEpochSecond(0, in.mtime()), in.perm(), in.uid(), in.gid(), contentSha256(in), BASE_OPERATION, -1, -1);
+    }
+
+    /** {@link Version#operations()} of the state at the log base (what made it is in the pruned segments). */
+    public static final String BASE_OPERATION = "log-base";
 
     // ------------------------------------------------------------------ the walk
 

@@ -17,6 +17,8 @@ import org.pacsfs.cache.CacheStats;
 import org.pacsfs.cache.ChunkCache;
 import org.pacsfs.cache.TieredChunkCache;
 import org.pacsfs.core.bucket.BucketKeys;
+import org.pacsfs.core.bucket.LogBase;
+import org.pacsfs.core.bucket.LogBases;
 import org.pacsfs.core.bucket.ChunkCodec;
 import org.pacsfs.core.bucket.FsSettings;
 import org.pacsfs.core.bucket.Superblock;
@@ -142,8 +144,8 @@ public final class LocalFileSystem implements FileSystem {
     /**
      * As {@link #openReadOnly(FsConfig, Remote)}, showing the filesystem as of {@code at} (the history's definition,
      * {@link FileHistory}: after the longest run of log segments from the first whose times are at or before
-     * {@code at}). Replays the log from segment 1: a checkpoint is a state, not a history, and may be later than
-     * {@code at}. For {@code pacsfs mount --read-only --at TIME}.
+     * {@code at}). Replays the log from segment 1 (or from the log base's checkpoint after gc pruned the log; a time
+     * before the base's is refused): a later checkpoint is a state, not a history, and may be later than {@code at}. For {@code pacsfs mount --read-only --at TIME}.
      */
     public static LocalFileSystem openReadOnlyAt(FsConfig config, Remote remote, java.time.Instant at) throws FsException {
         return open(config, java.util.Objects.requireNonNull(remote, "remote"), true, java.util.Objects.requireNonNull(at, "at"));
@@ -192,10 +194,13 @@ public final class LocalFileSystem implements FileSystem {
             boolean trusted = marker.isPresent() && marker.get().appliedLsn() == wal.lastLsn();
             BucketLog.Head head = null;
             Checkpointer checkpointer = null;
+            Optional<LogBase> logBase = Optional.empty();
             if (remote != null) {
-                checkpointer = new Checkpointer(mountStore, keys, fsId, remote.ship().maxIncrementals(), List.of(), 0);
+                logBase = LogBases.newest(mountStore, keys, fsId);
+                checkpointer = new Checkpointer(mountStore, keys, fsId, remote.ship().maxIncrementals(), List.of(), 0)
+                        .floor(logBase.map(LogBase::checkpointSeq).orElse(0L));
                 Optional<Checkpointer.Loaded> newest = checkpointer.loadNewest(null);
-                long logHead = BucketLog.segmentSeqs(mountStore, keys).size();
+                long logHead = BucketLog.last(BucketLog.segmentSeqs(mountStore, keys, logBase.map(LogBase::seq).orElse(1L)));
                 // Trust the local index only if it was closed at the bucket's current head with a checkpoint there:
                 // then it equals the bucket's state and the next incremental checkpoint knows every change.
                 trusted = trusted && newest.isPresent() && newest.get().manifest().seq() == logHead
@@ -217,7 +222,7 @@ public final class LocalFileSystem implements FileSystem {
             } else {
                 index = LocalIndex.createEmpty(indexDir, config.indexSizing());
                 if (remote != null) {
-                    BucketLog.Head from = BucketLog.empty();
+                    BucketLog.Head from = null;
                     try {
                         Optional<Checkpointer.Loaded> loaded = at != null ? Optional.empty() : checkpointer.loadNewest(index);
                         if (loaded.isPresent()) {
@@ -225,11 +230,18 @@ public final class LocalFileSystem implements FileSystem {
                             from = new BucketLog.Head(m.seq(), m.logSha256(), m.writers());
                         }
                     } catch (RuntimeException e) {
-                        LOG.warn("mount: the newest checkpoint cannot be loaded ({}); rebuilding from the whole log, and the next "
-                                + "checkpoint will be a full one", e.getMessage());
+                        LOG.warn("mount: the newest checkpoint cannot be loaded ({}); rebuilding from the {}, and the next "
+                                + "checkpoint will be a full one", e.getMessage(), logBase.isPresent() ? "log base" : "whole log");
                         index.closeQuietly();
                         index = LocalIndex.createEmpty(indexDir, config.indexSizing());
-                        checkpointer = new Checkpointer(mountStore, keys, fsId, remote.ship().maxIncrementals(), List.of(), 0);
+                        checkpointer = new Checkpointer(mountStore, keys, fsId, remote.ship().maxIncrementals(), List.of(), 0)
+                                .floor(logBase.map(LogBase::checkpointSeq).orElse(0L));
+                    }
+                    if (from == null) {
+                        // No checkpoint (or a point-in-time view): the log from its start, i.e. from the log base's
+                        // checkpoint when gc pruned the log. That is a full state too: the next checkpoint is a full one.
+                        from = BucketLog.start(mountStore, keys, fsId, index).head();
+                        refuseBeforeBase(logBase, at);
                     }
                     // What the checkpoint holds is not a change; what the later log and the local records apply is.
                     index.trackChanges();
@@ -301,6 +313,15 @@ public final class LocalFileSystem implements FileSystem {
             }
             throw new FsException.Io("cannot open the filesystem (state in " + config.stateDirectory()
                     + (remote == null ? "" : ", bucket " + remote.store().location()) + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** A view as of a time before the log base cannot be built: gc pruned the history before the base's time. */
+    private static void refuseBeforeBase(Optional<LogBase> base, java.time.Instant at) {
+        if (at != null && base.isPresent() && at.isBefore(base.get().time())) {
+            throw new IllegalStateException("the history before " + base.get().time() + " was pruned by pacsfs gc (the log "
+                    + "begins at segment " + base.get().seq() + "): no view as of " + at + " can be built; the earliest time is "
+                    + base.get().time());
         }
     }
 

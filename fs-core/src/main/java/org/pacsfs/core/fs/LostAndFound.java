@@ -63,7 +63,7 @@ public final class LostAndFound {
                 throw new IOException(formerState + " is not a pacsfs state directory (no " + StateIdentity.FILE + " file)");
             }
             UUID walId = StateIdentity.loadOrCreate(formerState, fsId).walId();
-            BucketLog.Head head = BucketLog.replay(store, keys, fsId, null, BucketLog.empty());
+            BucketLog.Head head = BucketLog.replay(store, keys, fsId, null, BucketLog.start(store, keys, fsId, null).head());
             CheckpointFormat.Writer shipped = head.writers().get(walId);
             long shippedLsn = shipped == null ? 0 : shipped.lastLsn();
             wal = WriteLog.open(org.pacsfs.wal.WriteLogConfig.defaults(formerState.resolve("wal")));
@@ -74,7 +74,10 @@ public final class LostAndFound {
             scratch = Files.createTempDirectory(target.stateDirectory().getParent() == null ? Path.of(".") : target.stateDirectory().getParent(), "pacsfs-lost-found-");
             FsConfig viewConfig = target.withStateDirectory(scratch);
             index = LocalIndex.createEmpty(scratch.resolve("index"), target.indexSizing());
-            BucketLog.replay(store, keys, fsId, index, BucketLog.empty(), shipped == null ? 0 : shipped.lastSeq());
+            // After a prune, the state before the log base comes from its checkpoint (a writer silent for longer than
+            // the retention then sees its unshipped records applied to the base's state).
+            BucketLog.replay(store, keys, fsId, index, BucketLog.start(store, keys, fsId, index).head(),
+                    shipped == null ? 0 : shipped.lastSeq());
             List<String> removed = new ArrayList<>();
             Set<Long> touched = LocalFileSystem.replayCollecting(wal, index, shippedLsn + 1, removed);
             LocalFileSystem view = LocalFileSystem.view(viewConfig, wal, index,

@@ -43,7 +43,11 @@ import org.pacsfs.core.store.RetryingObjectStore;
  *
  * <p><b>Record first.</b> Each batch of at most {@value #PART_ENTRIES} chunks is named in a GC record part
  * ({@link GcRecord}, create-once) before it is deleted, so that {@link LogVerifier} reports a removed chunk as expired,
- * never as missing. Segments are never removed (docs/HISTORY.md says why).
+ * never as missing.
+ *
+ * <p><b>Log segments.</b> After the chunks, the run prunes the metadata log ({@link LogPruner}): it writes a log base
+ * at the newest checkpoint at or before the cutoff state and deletes the segments and checkpoints below it. A
+ * plan continued from a resume file prunes nothing; the next run does.
  *
  * <p><b>Resume.</b> The plan is saved to a local file before the first deletion; an interrupted run continues from
  * it: the record parts already in the bucket say how far it got (the last one's deletes are repeated; deleting an
@@ -79,8 +83,10 @@ public final class GarbageCollector {
      * @param parts        record parts written
      * @param resumedAt    the first part this call worked on (0 unless resumed)
      * @param failures     chunks the server refused to delete (e.g. Object Lock), each with its reason: still there
+     * @param pruned       what pruning the log did
      */
-    public record Outcome(long removed, long removedBytes, int parts, int resumedAt, List<BatchDeleteResult.Failure> failures) {
+    public record Outcome(long removed, long removedBytes, int parts, int resumedAt, List<BatchDeleteResult.Failure> failures,
+                          LogPrune.Outcome pruned) {
         public Outcome {
             failures = List.copyOf(failures);
         }
@@ -150,6 +156,13 @@ public final class GarbageCollector {
         } catch (FsException e) {
             throw new GcException(e.getMessage(), e);
         }
+        UUID runId = UUID.randomUUID();
+        LogPrune prune;
+        try {
+            prune = LogPruner.plan(store, keys, reach, runId, now.toEpochMilli(), r);
+        } catch (RuntimeException e) {
+            throw new GcException("cannot plan pruning the metadata log of " + store.location() + ": " + e.getMessage(), e);
+        }
         List<GcRecord.Entry> remove = new ArrayList<>();
         long[] kept = new long[5];
         long listed = 0;
@@ -164,9 +177,9 @@ public final class GarbageCollector {
             throw new GcException("cannot list the chunks of " + store.location() + ": " + e.getMessage(), e);
         }
         listener.listing(listed);
-        return new GcPlan(reach.fsId(), UUID.randomUUID(), now.toEpochMilli(), r, cutoff, nrCutoff, reach.baseSeq(),
+        return new GcPlan(reach.fsId(), runId, now.toEpochMilli(), r, cutoff, nrCutoff, reach.baseSeq(),
                 reach.baseSha256(), reach.baseTime(), reach.headSeq(), reach.headSha256(), remove,
-                new GcPlan.Kept(kept[0], kept[1], kept[2], kept[3], kept[4]));
+                new GcPlan.Kept(kept[0], kept[1], kept[2], kept[3], kept[4]), prune);
     }
 
     private void judge(ObjectInfo o, ChunkReachability.Result reach, Instant cutoff, Instant nrCutoff,
@@ -280,7 +293,8 @@ public final class GarbageCollector {
                 throw new GcException("GC is done, but its resume file " + resumeFile + " could not be deleted: " + e.getMessage(), e);
             }
         }
-        return new Outcome(removed, bytes, parts, from, failures);
+        LogPrune.Outcome pruned = LogPruner.apply(store, keys, plan.prune());
+        return new Outcome(removed, bytes, parts, from, failures, pruned);
     }
 
     private void writeRecord(GcRecord record) {

@@ -28,11 +28,13 @@ import org.pacsfs.core.bucket.ChunkId;
  * ever points back at an older chunk), so an interrupted run is continued from its saved plan ({@link #save}, the GC
  * resume file in docs/FORMAT.md) without walking the log again.
  *
- * @param kept what the listing kept (zeros in a plan loaded from a resume file)
+ * @param kept  what the listing kept (zeros in a plan loaded from a resume file)
+ * @param prune what the run prunes from the metadata log ({@link LogPrune#NONE} in a plan loaded from a resume file:
+ *              not saved there; the next run prunes, see {@link LogPruner})
  */
 public record GcPlan(UUID fsId, UUID runId, long runStartMs, Duration retention, Instant cutoff, Instant neverReferencedCutoff,
                      long baseSeq, byte[] baseSha256, Instant baseTime, long headSeq, byte[] headSha256,
-                     List<GcRecord.Entry> remove, Kept kept) {
+                     List<GcRecord.Entry> remove, Kept kept, LogPrune prune) {
 
     static final int MAGIC = 0x50474352; // "PGCR"
     static final int VERSION = 1;
@@ -54,6 +56,15 @@ public record GcPlan(UUID fsId, UUID runId, long runStartMs, Duration retention,
 
     public GcPlan {
         remove = List.copyOf(remove);
+        prune = prune == null ? LogPrune.NONE : prune;
+    }
+
+    /** A plan that prunes nothing from the log. */
+    public GcPlan(UUID fsId, UUID runId, long runStartMs, Duration retention, Instant cutoff, Instant neverReferencedCutoff,
+                  long baseSeq, byte[] baseSha256, Instant baseTime, long headSeq, byte[] headSha256,
+                  List<GcRecord.Entry> remove, Kept kept) {
+        this(fsId, runId, runStartMs, retention, cutoff, neverReferencedCutoff, baseSeq, baseSha256, baseTime, headSeq,
+                headSha256, remove, kept, LogPrune.NONE);
     }
 
     /** The run's name in keys (start and id). */

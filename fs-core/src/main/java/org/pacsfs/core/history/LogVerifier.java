@@ -30,8 +30,8 @@ import org.pacsfs.core.store.ObjectStoreException;
 import org.pacsfs.core.store.RetryingObjectStore;
 
 /**
- * Audits a filesystem in a bucket without mounting it: walks the metadata log's hash chain from segment 1 to the
- * head, checks each segment's own checksum and its link to the predecessor, and checks every chunk a segment
+ * Audits a filesystem in a bucket without mounting it: walks the metadata log's hash chain from segment 1 (or from
+ * the log base, {@link LogBaseCheck}, after gc pruned the log) to the head, checks each segment's own checksum and its link to the predecessor, and checks every chunk a segment
  * references against what the log recorded (present; size, CRC32C and SHA-256 of the stored object; then header and
  * payload decode). Checkpoint manifests and an operator's {@link HeadAnchor} are compared with the chain, which is how
  * the removal of the newest segments is detected (the log itself cannot show what follows its last object).
@@ -60,6 +60,7 @@ public final class LogVerifier {
     private final int parallelism;
     private final Progress progress;
     private final ChunkInspector inspector;
+    private final java.time.Clock clock;
 
     /**
      * @param store       the store; transient errors are retried for up to two minutes per request
@@ -68,6 +69,12 @@ public final class LogVerifier {
      * @param progress    told after each segment; may be null
      */
     public LogVerifier(ObjectStore store, String prefix, int parallelism, Progress progress) {
+        this(store, prefix, parallelism, progress, java.time.Clock.systemUTC());
+    }
+
+    /** As {@link #LogVerifier(ObjectStore, String, int, Progress)}, judging the log base's time by {@code clock}. */
+    public LogVerifier(ObjectStore store, String prefix, int parallelism, Progress progress, java.time.Clock clock) {
+        this.clock = clock;
         if (parallelism < 1 || parallelism > 256) {
             throw new IllegalArgumentException("parallelism must be 1..256, got " + parallelism);
         }
@@ -117,6 +124,8 @@ public final class LogVerifier {
         private Map<ChunkId, GcRecord> removedByGc = Map.of();
         private final Map<Long, List<GcRecord>> gcBases = new HashMap<>();
         private UUID fsId;
+        /** Where the log begins (the log base, or segment 1). */
+        private LogBaseCheck.Start start = new LogBaseCheck.Start(null, 1, LogSegments.NO_PREDECESSOR);
 
         Run(HeadAnchor anchor) {
             this.anchor = anchor;
@@ -126,7 +135,9 @@ public final class LogVerifier {
             fsId = readSuperblock();
             Map<Long, List<LogSegments.CheckpointAnchor>> checkpoints = readCheckpoints();
             readGcRecords();
-            TreeSet<Long> present = listSegments();
+            start = LogBaseCheck.check(store, keys, fsId, retention(), clock.instant(), problems::add);
+            TreeSet<Long> all = listSegments();
+            TreeSet<Long> present = new TreeSet<>(all.tailSet(start.firstSeq(), true));
             long last = present.isEmpty() ? 0 : present.last();
             // Segments a checkpoint or the anchor saw must still be there, even after the last object listed.
             for (long cp : checkpoints.keySet()) {
@@ -142,7 +153,16 @@ public final class LogVerifier {
             long expired = settleExpired();
             long unreferenced = countUnreferenced();
             return new VerifyReport(fsId, head, present.size(), chunks.get(), chunkBytes.get(),
-                    checkpoints.values().stream().mapToInt(List::size).sum(), unreferenced, problems, expired);
+                    checkpoints.values().stream().mapToInt(List::size).sum(), unreferenced, problems, expired, start.base(),
+                    all.size() - present.size());
+        }
+
+        private java.time.Duration retention() {
+            try {
+                return org.pacsfs.core.bucket.FsSettings.read(store, keys).orElse(org.pacsfs.core.bucket.FsSettings.DEFAULTS).retention();
+            } catch (RuntimeException e) {
+                return org.pacsfs.core.bucket.FsSettings.DEFAULTS.retention(); // a damaged settings.json is reported elsewhere
+            }
         }
 
         private UUID readSuperblock() {
@@ -201,9 +221,11 @@ public final class LogVerifier {
                 return t;
             });
             try {
-                byte[] prev = LogSegments.NO_PREDECESSOR;
+                byte[] prev = start.prev();
                 HeadAnchor head = null;
-                for (long seq = 1; seq <= last; seq++) {
+                compareAtBase(checkpoints);
+                checkBaseState(pool);
+                for (long seq = start.firstSeq(); seq <= last; seq++) {
                     int before = problems.size();
                     byte[] sha = present.contains(seq) ? checkSegment(seq, prev, pool) : missing(seq);
                     boolean linkOk = !hasProblemWith(relative(keys.logSegment(seq)), before);
@@ -217,6 +239,18 @@ public final class LogVerifier {
                 return head;
             } finally {
                 pool.shutdownNow();
+            }
+        }
+
+        /**
+         * At the log base, the hash of segment B-1 is the base's: checkpoints, GC records and the anchor at B-1 are
+         * compared with it. Those before B-1 name pruned segments: nothing is left to compare them with.
+         */
+        private void compareAtBase(Map<Long, List<LogSegments.CheckpointAnchor>> checkpoints) {
+            if (start.base() != null && start.prev() != null) { // a base that does not tie was named once already
+                long seq = start.firstSeq() - 1;
+                compareAnchors(seq, start.base().prevSha256(), checkpoints);
+                compareGcBases(seq, start.base().prevSha256());
             }
         }
 
@@ -263,6 +297,8 @@ public final class LogVerifier {
             } else if (prev != null && !Arrays.equals(prev, seg.prevSha256())) {
                 problems.add(new Problem(Problem.Kind.SEGMENT_OUT_OF_CHAIN, rel, seq == 1
                         ? "names a predecessor, but it is the first segment"
+                        : seq == start.firstSeq() ? "does not name the SHA-256 the log base " + relative(keys.logBase(seq))
+                                + " records for segment " + (seq - 1) + ": the base or the segment was replaced"
                         : "does not name the SHA-256 of " + relative(keys.logSegment(seq - 1))
                                 + ": the chain is broken between them (one of the two was replaced)"));
             }
@@ -274,16 +310,50 @@ public final class LogVerifier {
         }
 
         private void checkChunks(LogSegments.Segment seg, String segmentKey, ExecutorService pool) {
+            checkRefs(seg.chunks(), seg.seq(), segmentKey, pool);
+        }
+
+        /**
+         * The chunks of the state the log base's checkpoint holds (after segment B-1): checked like a segment's, as
+         * referenced by segment B-1 (a GC run whose base is B-1 or later may have removed them as expired). A
+         * checkpoint whose state cannot be enumerated, or that references a chunk without its ref, is named.
+         */
+        private void checkBaseState(ExecutorService pool) {
+            org.pacsfs.core.bucket.LogBase b = start.base();
+            if (b == null || start.prev() == null) {
+                return; // no base, or one that does not tie (named already)
+            }
+            String baseKey = relative(keys.logBase(b.seq()));
+            String label = "the state after segment " + b.checkpointSeq() + " in the log base's checkpoint "
+                    + relative(keys.checkpoint(b.checkpointSeq(), b.checkpointName() + ".manifest"));
+            List<ChunkRef> batch = new ArrayList<>();
+            try {
+                LogSegments.forEachStateChunk(store, keys, b.fsId(), b.checkpointSeq(), b.checkpointName(), ref -> {
+                    batch.add(ref);
+                    if (batch.size() >= 10_000) {
+                        checkRefs(batch, b.checkpointSeq(), label, pool);
+                        batch.clear();
+                    }
+                }, id -> problems.add(new Problem(Problem.Kind.LOG_BASE_DAMAGED, baseKey, "its checkpoint references chunk " + id
+                        + " without recording its chunk ref")));
+                checkRefs(batch, b.checkpointSeq(), label, pool);
+            } catch (RuntimeException e) {
+                problems.add(new Problem(Problem.Kind.LOG_BASE_DAMAGED, baseKey, "the chunks of its checkpoint's state cannot be "
+                        + "enumerated: " + e.getMessage()));
+            }
+        }
+
+        private void checkRefs(List<ChunkRef> refs, long seq, String referencedBy, ExecutorService pool) {
             Semaphore inFlight = new Semaphore(parallelism * 2);
             List<Future<?>> pending = new ArrayList<>();
-            for (ChunkRef ref : seg.chunks()) {
+            for (ChunkRef ref : refs) {
                 if (!seen.add(ref.id())) {
                     continue;
                 }
                 inFlight.acquireUninterruptibly();
                 pending.add(pool.submit(() -> {
                     try {
-                        checkChunk(ref, seg.seq(), segmentKey);
+                        checkChunk(ref, seq, referencedBy);
                     } finally {
                         inFlight.release();
                     }

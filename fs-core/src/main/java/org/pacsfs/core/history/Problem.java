@@ -35,7 +35,18 @@ public record Problem(Kind kind, String key, String detail) {
          * A GC record ({@code gc/...}) does not verify, belongs to another filesystem, or names a base segment whose
          * SHA-256 is not the chain's: what it says was removed cannot be trusted.
          */
-        GC_RECORD_MISMATCH
+        GC_RECORD_MISMATCH,
+        /**
+         * The log base ({@code logbase/...}, written by gc when it pruned the log) does not verify, belongs to another
+         * filesystem, does not tie to the chain (segment B names another predecessor hash), or its checkpoint (the
+         * only source of the state before it) is missing, damaged or records another hash.
+         */
+        LOG_BASE_DAMAGED,
+        /**
+         * The log base claims that history was pruned later than the retention allows: its time is after now minus the
+         * filesystem's retention, after its own run's cutoff, or it records a shorter retention than the filesystem's.
+         */
+        LOG_BASE_TOO_RECENT
     }
 
     @Override

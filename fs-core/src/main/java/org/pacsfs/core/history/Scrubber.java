@@ -206,8 +206,14 @@ public final class Scrubber {
             return t;
         });
         try {
-            for (long seq = start.lastSeq() + 1; seq <= last; seq++) {
-                List<ChunkRef> refs = present.contains(seq) ? segmentChunks(seq, counters) : missingSegment(seq, counters);
+            // After gc pruned the log, it begins at the log base: the segments below it are not part of it (verify
+            // judges the base; scrub only needs to know where the chunk references start).
+            long base = org.pacsfs.core.bucket.LogBases.list(store, keys).keySet().stream().max(Long::compare).orElse(1L);
+            long first = Math.max(start.lastSeq() + 1, base);
+            for (long seq = base > 1 && start.lastSeq() < base - 1 ? base - 1 : first; seq <= last; seq++) {
+                // Segment B-1 is gone after a prune: its place is taken by the state in the log base's checkpoint.
+                List<ChunkRef> refs = seq == base - 1 ? baseStateChunks(start, counters)
+                        : present.contains(seq) ? segmentChunks(seq, counters) : missingSegment(seq, counters);
                 List<ChunkRef> chosen = new ArrayList<>();
                 for (ChunkRef ref : refs) {
                     if (start.selection().chosen(ref.id()) && !GcRecords.expired(removedByGc, ref.id(), seq) && seen.add(ref.id())) {
@@ -225,6 +231,19 @@ public final class Scrubber {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** The chunks the state in the log base's checkpoint references (scrubbed as if segment B-1 referenced them). */
+    private List<ChunkRef> baseStateChunks(ScrubState start, AtomicLongArray counters) {
+        List<ChunkRef> refs = new ArrayList<>();
+        try {
+            org.pacsfs.core.bucket.LogBase b = org.pacsfs.core.bucket.LogBases.newest(store, keys, start.fsId()).orElseThrow();
+            LogSegments.forEachStateChunk(store, keys, b.fsId(), b.checkpointSeq(), b.checkpointName(), refs::add, id -> { });
+        } catch (RuntimeException e) {
+            segmentProblem(new Problem(Problem.Kind.LOG_BASE_DAMAGED, relative(keys.logBasePrefix()), "the chunks of the log "
+                    + "base's state cannot be enumerated: " + e.getMessage() + " (run pacsfs verify)"), counters);
+        }
+        return refs;
     }
 
     private List<ChunkRef> missingSegment(long seq, AtomicLongArray counters) {

@@ -19,12 +19,22 @@ import java.util.UUID;
  * @param problems            everything found wrong, in log order; empty if the filesystem verified
  * @param expiredChunks       referenced chunks that are gone because a GC run removed them after the retention, as
  *                            its record in {@code gc/} says (not a problem)
+ * @param logBase             where the log begins after gc pruned it (null: never pruned; it begins at segment 1)
+ * @param belowBase           segment objects still in the bucket below the log base (a prune whose deletes were
+ *                            interrupted or refused; not part of the log, not checked, the next gc run deletes them)
  */
 public record VerifyReport(UUID fsId, HeadAnchor head, long segments, long chunks, long chunkBytes, int checkpoints,
-                           long unreferencedChunks, List<Problem> problems, long expiredChunks) {
+                           long unreferencedChunks, List<Problem> problems, long expiredChunks,
+                           org.pacsfs.core.bucket.LogBase logBase, long belowBase) {
 
     public VerifyReport {
         problems = List.copyOf(problems);
+    }
+
+    /** A report of a log that was never pruned. */
+    public VerifyReport(UUID fsId, HeadAnchor head, long segments, long chunks, long chunkBytes, int checkpoints,
+                        long unreferencedChunks, List<Problem> problems, long expiredChunks) {
+        this(fsId, head, segments, chunks, chunkBytes, checkpoints, unreferencedChunks, problems, expiredChunks, null, 0);
     }
 
     /** A report of a filesystem that GC never touched. */

@@ -253,9 +253,90 @@ class GarbageCollectorPropertyTest {
         assertThat(before.size() - left.size()).as("removed").isEqualTo((int) out.removed());
         assertThat(plan.count(GcRecord.Reason.NEVER_REFERENCED)).isZero();
 
+        checkPruned(tmp, store, clock, steps, cutAfter, plan, out);
         VerifyReport v = new LogVerifier(store, PREFIX, 4, null).verify(null);
         assertThat(v.problems()).isEmpty();
-        assertThat(v.expiredChunks()).isEqualTo(out.removed());
+        // verify sees the references of the segments it still has and of the log base's state: a removed chunk only
+        // pruned segments named is simply not referenced any more.
+        Set<String> removed = new HashSet<>(before);
+        removed.removeAll(left);
+        Set<String> referenced = chunksOfSegmentsAfter(store, 0);
+        org.pacsfs.core.bucket.LogBase base = plan.prune().effective();
+        if (base != null) {
+            BucketKeys keys = BucketKeys.under(PREFIX);
+            LogSegments.forEachStateChunk(store, keys, base.fsId(), base.checkpointSeq(), base.checkpointName(),
+                    r -> referenced.add(keys.chunk(r.id())), id -> {
+                        throw new AssertionError("the base's checkpoint has no ref of chunk " + id);
+                    });
+        }
+        removed.retainAll(referenced);
+        assertThat(v.expiredChunks()).isEqualTo(removed.size());
+        assertThat(v.logBase()).isEqualTo(plan.prune().effective());
+    }
+
+    /**
+     * The log was pruned exactly where it may be: at the newest checkpoint at or before the cutoff state (below the
+     * head); nothing below the base is left; history before the base's time is refused naming it; every state from the
+     * base's time on reads back as the model had it (its data, or for states older than the cutoff, "removed"); and a
+     * point-in-time mount at the cutoff sees the model's tree.
+     */
+    static void checkPruned(Path tmp, ObjectStore store, ManualClock clock, List<Step> steps, int cutAfter, GcPlan plan,
+                            GarbageCollector.Outcome out) throws Exception {
+        BucketKeys keys = BucketKeys.under(PREFIX);
+        long newestUsable = LogSegments.listCheckpoints(store, keys).stream().mapToLong(LogSegments.CheckpointName::seq)
+                .filter(c -> c <= plan.baseSeq() && c < plan.headSeq()).max().orElse(0);
+        org.pacsfs.core.bucket.LogBase base = plan.prune().newBase();
+        assertThat(base == null ? 0 : base.checkpointSeq()).as("the log begins after the newest usable checkpoint").isEqualTo(newestUsable);
+        assertThat(out.pruned().failures()).isEmpty();
+        if (base == null) {
+            return;
+        }
+        assertThat(store.listAll(keys.logPrefix()).map(o -> keys.parseLogSeq(o.key())).min(Long::compare).orElseThrow())
+                .isEqualTo(base.seq());
+        assertThat(out.pruned().segmentsDeleted()).isEqualTo(base.seq() - 1);
+        try (FileHistory h = FileHistory.open(store, PREFIX, cfg(Files.createDirectories(tmp.resolve("history-base")), clock))) {
+            assertThat(h.historyStart()).isEqualTo(base.time());
+            assertThatThrownBy(() -> h.readAt(PATHS.get(0), base.time().minusNanos(1), new ByteArrayOutputStream()))
+                    .isInstanceOf(FsException.Invalid.class).hasMessageContaining("pruned by pacsfs gc")
+                    .hasMessageContaining(base.time().toString());
+            for (Step s : steps.subList(0, cutAfter)) {
+                if (s.at().isBefore(base.time())) {
+                    continue;
+                }
+                for (String p : PATHS) {
+                    ByteArrayOutputStream got = new ByteArrayOutputStream();
+                    byte[] expected = s.files().get(p);
+                    try {
+                        h.readAt(p, s.at(), got);
+                        assertThat(got.toByteArray()).as(p + " as of " + s.at() + " (before the cutoff)").isEqualTo(expected);
+                    } catch (FsException.NotFound e) {
+                        assertThat(expected).as(p + " as of " + s.at()).isNull();
+                    } catch (FsException.Io e) {
+                        assertThat(e.getMessage()).contains("no longer in the bucket"); // older than the retention: may be gone
+                    }
+                }
+            }
+        }
+        Step cut = steps.get(cutAfter);
+        try (LocalFileSystem view = LocalFileSystem.openReadOnlyAt(cfg(Files.createDirectories(tmp.resolve("view-at")), clock),
+                remote(store), cut.at())) {
+            for (String p : PATHS) {
+                byte[] expected = cut.files().get(p);
+                if (expected == null) {
+                    assertThatThrownBy(() -> view.open(p, OpenFlags.O_RDONLY)).isInstanceOf(FsException.NotFound.class);
+                    continue;
+                }
+                long fh = view.open(p, OpenFlags.O_RDONLY);
+                ByteBuffer buf = ByteBuffer.allocate(expected.length + 1);
+                while (buf.hasRemaining() && view.read(fh, buf.position(), buf) > 0) {
+                    // read to the end
+                }
+                view.release(fh);
+                assertThat(Arrays.copyOf(buf.array(), buf.position())).as("mount --at " + cut.at() + " " + p).isEqualTo(expected);
+            }
+        }
+        assertThatThrownBy(() -> LocalFileSystem.openReadOnlyAt(cfg(Files.createDirectories(tmp.resolve("view-early")), clock),
+                remote(store), base.time().minusSeconds(1))).hasMessageContaining("pruned by pacsfs gc");
     }
 
     List<Step> history(Path tmp, InMemoryObjectStore store, ManualClock clock, Random rnd, int n) throws Exception {
@@ -265,9 +346,11 @@ class GarbageCollectorPropertyTest {
         try {
             fs.mkdir("/d", 0755, Caller.ROOT);
             for (int i = 0; i < n; i++) {
-                if (i == n / 2) {
-                    fs.close(); // a checkpoint at the head, then another machine carries on
-                    fs = LocalFileSystem.open(cfg(Files.createDirectories(tmp.resolve("machine-b")), clock), remote(store));
+                if (i > 0 && i % 4 == 0) {
+                    // a checkpoint at the head (where gc may later begin the log), then another machine carries on
+                    fs.close();
+                    fs = LocalFileSystem.open(cfg(Files.createDirectories(tmp.resolve(i % 8 == 0 ? "machine-a" : "machine-b")), clock),
+                            remote(store));
                 }
                 step(fs, model, rnd);
                 fs.flushToBucket(Duration.ofSeconds(30));

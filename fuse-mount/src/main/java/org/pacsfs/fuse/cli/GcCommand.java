@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "gc", description = {
         "Remove the chunk objects that no file needs any more, now or at any time within the retention: data deleted or "
                 + "overwritten longer ago than the retention (the filesystem's, or a longer --retention), and uploads whose "
-                + "log segment never came that are older than the retention and 7 days. Log segments are kept.",
+                + "log segment never came that are older than the retention and 7 days. Then it prunes the metadata log: "
+                + "the segments before the newest checkpoint at or before the cutoff go, a log base (logbase/) records "
+                + "where the log now begins.",
         "A dry run by default: prints what it would remove. --apply removes it, first recording each batch under gc/ in "
                 + "the bucket (so that verify reports those chunks as expired, not missing). Safe while the filesystem is "
                 + "mounted. An interrupted --apply continues with --apply --resume. See docs/HISTORY.md."})
@@ -89,7 +91,8 @@ final class GcCommand implements Callable<Integer> {
         try (BucketOptions.Connection conn = bucket.connect(location)) {
             Path state = stateFile != null ? stateFile : defaultStateFile(conn.location());
             GcProgress progress = new GcProgress(System.err, quiet);
-            GarbageCollector gc = new GarbageCollector(conn.store(), "", scratch, HistoryView.scratchConfig(scratch), clock, progress);
+            // The log base is written once, with the Object Lock retention the other written-once objects get.
+            GarbageCollector gc = new GarbageCollector(WormOptions.writerStore(conn.store()), "", scratch, HistoryView.scratchConfig(scratch), clock, progress);
             PrintStream out = System.out;
             String where = conn.location().toString();
             if (resume) {
@@ -111,8 +114,10 @@ final class GcCommand implements Callable<Integer> {
             progress.finish();
             printPlan(out, where, plan, gc.filesystemRetention(), verbose);
             if (!apply) {
-                out.println(plan.remove().isEmpty() ? "result:     nothing to remove"
-                        : "result:     dry run: nothing removed; run with --apply to remove these " + plan.remove().size() + " chunk(s)");
+                boolean nothing = plan.remove().isEmpty() && plan.prune().isEmpty();
+                out.println(nothing ? "result:     nothing to remove"
+                        : "result:     dry run: nothing removed; run with --apply to remove these " + plan.remove().size() + " chunk(s)"
+                        + " and " + plan.prune().segmentKeys().size() + " log segment(s)");
                 out.flush();
                 return 0;
             }
@@ -142,14 +147,14 @@ final class GcCommand implements Callable<Integer> {
         return d;
     }
 
-    private static Clock clock() throws CliException {
+    static Clock clock() throws CliException {
         String now = System.getenv(TEST_CLOCK_ENV);
         if (now == null || now.isBlank()) {
             return Clock.systemUTC();
         }
         try {
             Instant at = Instant.parse(now.trim());
-            System.err.println("pacsfs gc: using " + TEST_CLOCK_ENV + "=" + at + " as the current time instead of this machine's "
+            System.err.println("pacsfs: using " + TEST_CLOCK_ENV + "=" + at + " as the current time instead of this machine's "
                     + "clock (for tests)");
             return Clock.fixed(at, ZoneOffset.UTC);
         } catch (DateTimeParseException e) {
@@ -178,9 +183,11 @@ final class GcCommand implements Callable<Integer> {
         out.println("filesystem: " + p.fsId() + " in " + where);
         out.println("retention:  " + FsSettings.describe(p.retention()) + " (the filesystem's: " + FsSettings.describe(fsRetention)
                 + "); now " + Instant.ofEpochMilli(p.runStartMs()) + ", cutoff " + p.cutoff());
-        out.println("log:        " + p.headSeq() + " segments, all kept; " + (p.baseSeq() == 0
+        out.println("log:        head segment " + p.headSeq() + (p.prune().current() == null ? "" : ", begins at segment "
+                + p.prune().current().seq()) + "; " + (p.baseSeq() == 0
                 ? "none is older than the cutoff"
                 : "the state as of the cutoff is the one after segment " + p.baseSeq() + " (" + p.baseTime() + ")"));
+        out.println("prune:      " + describePrune(p.prune()));
         out.println("kept:       " + k.referenced() + " chunks (" + VerifyCommand.human(k.referencedBytes()) + ") needed by the "
                 + "state as of the cutoff or later; " + k.young() + " (" + VerifyCommand.human(k.youngBytes()) + ") not needed but "
                 + "younger than the cutoff" + (k.foreign() > 0 ? "; " + k.foreign() + " other objects under chunks/ left alone" : ""));
@@ -190,16 +197,36 @@ final class GcCommand implements Callable<Integer> {
         out.flush();
     }
 
+    static String describePrune(org.pacsfs.core.history.LogPrune lp) {
+        String objects = lp.segmentKeys().size() + " segment(s) (" + VerifyCommand.human(lp.segmentBytes()) + ")"
+                + (lp.checkpointKeys().isEmpty() ? "" : ", " + lp.checkpointKeys().size() + " checkpoint object(s) ("
+                + VerifyCommand.human(lp.checkpointBytes()) + ")") + (lp.baseKeys().isEmpty() ? "" : ", " + lp.baseKeys().size()
+                + " older log base(s)");
+        if (lp.newBase() != null) {
+            return "the log will begin at segment " + lp.newBase().seq() + " (log base at checkpoint " + lp.newBase().checkpointSeq()
+                    + " " + lp.newBase().checkpointName() + "; history from " + lp.newBase().time() + " on stays); remove " + objects;
+        }
+        return "the log keeps its start (" + lp.why() + ")" + (lp.isEmpty() ? "" : "; remove what an earlier prune left: " + objects);
+    }
+
     private static int printOutcome(PrintStream out, GarbageCollector.Outcome o, String records) {
         for (BatchDeleteResult.Failure f : o.failures()) {
             out.println("NOT_REMOVED " + f.key() + ": " + f.errorCode() + " " + f.message());
         }
+        for (BatchDeleteResult.Failure f : o.pruned().failures()) {
+            out.println("NOT_REMOVED " + f.key() + ": " + f.errorCode() + " " + f.message() + " (below the log base: not part of the "
+                    + "log any more; the next run tries again)");
+        }
         out.println("removed:    " + o.removed() + " chunks (" + VerifyCommand.human(o.removedBytes()) + "), recorded in "
                 + o.parts() + " part(s)" + (records == null || o.parts() == 0 ? "" : " under " + records)
                 + (o.resumedAt() > 0 ? "; resumed at part " + o.resumedAt() + " (totals include the earlier part)" : ""));
-        out.println(o.failures().isEmpty() ? "result:     OK" : "result:     " + o.failures().size() + " chunk(s) could not be removed");
+        out.println("pruned:     " + (o.pruned().wrote() ? "log base written; " : "") + o.pruned().segmentsDeleted() + " log segment(s) ("
+                + VerifyCommand.human(o.pruned().bytesDeleted()) + ") and " + o.pruned().otherDeleted()
+                + " checkpoint object(s) and older log base(s) removed");
+        int failed = o.failures().size() + o.pruned().failures().size();
+        out.println(failed == 0 ? "result:     OK" : "result:     " + failed + " object(s) could not be removed");
         out.flush();
-        return o.failures().isEmpty() ? 0 : VerifyCommand.PROBLEMS_FOUND;
+        return failed == 0 ? 0 : VerifyCommand.PROBLEMS_FOUND;
     }
 
     /**

@@ -53,10 +53,16 @@ final class VerifyCommand implements Callable<Integer> {
         try (BucketOptions.Connection conn = bucket.connect(location)) {
             String where = conn.location().toString();
             ProgressLine progress = new ProgressLine(System.err, quiet);
-            VerifyReport r = new LogVerifier(conn.store(), "", parallel, progress::update).verify(expected);
+            // A log base is judged against now minus the retention; a test that let gc run "later" (PACSFS_GC_TEST_NOW)
+            // must verify at that time too.
+            VerifyReport r = new LogVerifier(conn.store(), "", parallel, progress::update, GcCommand.clock()).verify(expected);
             progress.finish();
             SettingsCheck settings = SettingsCheck.of(conn.store());
             print(System.out, where, r, settings);
+            if (expected != null && r.logBase() != null && expected.seq() < r.logBase().checkpointSeq()) {
+                System.out.println("anchor:     segment " + expected.seq() + " was pruned by pacsfs gc (the log begins at segment "
+                        + r.logBase().seq() + "): the anchor cannot be checked any more; record the head above instead");
+            }
             return r.ok() && settings.problem() == null ? 0 : PROBLEMS_FOUND;
         }
     }
@@ -101,7 +107,12 @@ final class VerifyCommand implements Callable<Integer> {
 
     static void print(PrintStream out, String where, VerifyReport r, SettingsCheck settings) {
         out.println("filesystem: " + (r.fsId() == null ? "(unknown)" : r.fsId()) + " in " + where);
-        out.println("log:        " + r.segments() + " segments");
+        out.println("log:        " + r.segments() + " segments" + (r.logBase() == null ? "" : ", from segment "
+                + r.logBase().seq() + ": pruned by pacsfs gc before it (log base logbase/" + String.format("%020d", r.logBase().seq())
+                + "; the state before it is checkpoint " + r.logBase().checkpointSeq() + " " + r.logBase().checkpointName()
+                + "; history from " + r.logBase().time() + ")")
+                + (r.belowBase() > 0 ? "; " + r.belowBase() + " segment(s) below the base still in the bucket (a prune not "
+                + "finished: the next pacsfs gc --apply deletes them; not checked, not a problem)" : ""));
         out.println("chunks:     " + r.chunks() + " checked, " + human(r.chunkBytes()) + " stored bytes"
                 + (r.unreferencedChunks() > 0 ? "; " + r.unreferencedChunks() + " unreferenced (uploads never committed; not a problem)" : "")
                 + (r.expiredChunks() > 0 ? "; " + r.expiredChunks() + " expired (removed by pacsfs gc after the retention, as its records in gc/ say; not a problem)" : ""));

@@ -31,7 +31,9 @@ final class VersionsCommand implements Callable<Integer> {
         try (HistoryView view = HistoryView.open(bucket, location)) {
             List<FileHistory.Version> versions = view.history.versions(p);
             if (versions.isEmpty()) {
-                throw new CliException(p + ": no such file at any time in the log (" + view.history.segments() + " segments)");
+                throw new CliException(p + ": no such file at any time in the log (" + view.history.segments() + " segments"
+                        + (view.history.historyStart() == null ? ")" : "; history before " + view.history.historyStart()
+                        + " was pruned by pacsfs gc)"));
             }
             System.out.printf("%-30s %8s %14s %-64s %-16s %6s %8s%n", "TIME", "SEGMENT", "SIZE", "SHA256", "OPERATION", "UID", "PID");
             for (FileHistory.Version v : versions) {

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.pacsfs.core.bucket.ChunkId;
 import org.pacsfs.core.history.GcPlan;
 import org.pacsfs.core.history.GcRecord;
+import org.pacsfs.core.history.LogPrune;
+import org.pacsfs.core.bucket.LogBase;
 
 /** The parts of pacsfs gc that need no bucket: usage errors, the plan as printed, the progress bar. */
 class GcCommandTest {
@@ -39,9 +41,25 @@ class GcCommandTest {
         assertThat(b.toString(StandardCharsets.UTF_8))
                 .contains("REMOVE chunks/").contains("/0123456789abcdef0123456789abcdef expired 4194304")
                 .contains("retention:  1y (the filesystem's: 180d)")
-                .contains("40 segments, all kept; the state as of the cutoff is the one after segment 17")
+                .contains("log:        head segment 40; the state as of the cutoff is the one after segment 17")
+                .contains("prune:      the log keeps its start (not judged in this run)")
                 .contains("kept:       9 chunks (9.0 MiB)").contains("2 (2.0 KiB) not needed but younger than the cutoff")
                 .contains("remove:     1 expired chunks (4.0 MiB), 1 never-referenced uploads (1.0 KiB)");
+    }
+
+    @Test
+    void thePlanNamesWhereTheLogWillBeginAndWhatGoes() {
+        UUID fs = UUID.fromString("0b6f3c1e-8d0a-4f57-9a53-2a8f0f7f4c11");
+        LogBase base = new LogBase(fs, 12, new byte[32], "full-0badcafe", Instant.parse("2025-12-30T10:00:00Z"), 86_400 * 180,
+                1_800_000_000_000L, UUID.randomUUID());
+        LogPrune prune = new LogPrune(base, null, List.of("log/1", "log/2"), 3 << 20, List.of("checkpoints/x"), 1024, List.of(), null);
+        assertThat(GcCommand.describePrune(prune)).isEqualTo("the log will begin at segment 12 (log base at checkpoint 11 "
+                + "full-0badcafe; history from 2025-12-30T10:00:00Z on stays); remove 2 segment(s) (3.0 MiB), 1 checkpoint "
+                + "object(s) (1.0 KiB)");
+        LogPrune leftovers = new LogPrune(null, base, List.of("log/3"), 100, List.of(), 0, List.of("logbase/2"), "no segment "
+                + "of the log is older than the cutoff");
+        assertThat(GcCommand.describePrune(leftovers)).isEqualTo("the log keeps its start (no segment of the log is older than "
+                + "the cutoff); remove what an earlier prune left: 1 segment(s) (100 B), 1 older log base(s)");
     }
 
     @Test
