@@ -3,21 +3,18 @@ package org.pacsfs.core.history;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+
+
+
+
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+
+
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.zip.CRC32C;
-import org.pacsfs.core.bucket.ChunkId;
 
 /**
  * What a GC run removes and why it may: the chunk objects to remove (each with its reason and size), the retention and
@@ -98,12 +95,8 @@ public record GcPlan(UUID fsId, UUID runId, long runStartMs, Duration retention,
         b.putLong(runStartMs).putLong(retention.getSeconds()).putLong(cutoff.toEpochMilli())
                 .putLong(neverReferencedCutoff.toEpochMilli());
         b.putLong(baseSeq).put(baseSha256).putLong(headSeq).put(headSha256);
-        b.putInt(remove.size());
-        for (GcRecord.Entry e : remove) {
-            e.id().writeTo(b);
-            b.put((byte) e.reason().code).putLong(e.storedBytes());
-        }
-        b.putInt(crc(b.array(), b.position()));
+        GcRecord.Entry.writeAll(b, remove);
+        b.putInt(ResumeFiles.crc(b.array(), b.position()));
         return b.array();
     }
 
@@ -116,7 +109,7 @@ public record GcPlan(UUID fsId, UUID runId, long runStartMs, Duration retention,
             if (b.getInt() != MAGIC || b.getShort() != VERSION || b.getShort() != 0) {
                 throw new IllegalArgumentException("bad magic, version or flags: not a GC resume file of this version");
             }
-            if (crc(bytes, bytes.length - 4) != ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt()) {
+            if (ResumeFiles.crc(bytes, bytes.length - 4) != ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt()) {
                 throw new IllegalArgumentException("its CRC32C does not match (damaged)");
             }
             UUID fsId = new UUID(b.getLong(), b.getLong());
@@ -131,14 +124,7 @@ public record GcPlan(UUID fsId, UUID runId, long runStartMs, Duration retention,
             long headSeq = b.getLong();
             byte[] headSha = new byte[32];
             b.get(headSha);
-            int n = b.getInt();
-            if (n < 0 || (long) n * GcRecord.ENTRY_BYTES != bytes.length - FIXED) {
-                throw new IllegalArgumentException("it says " + n + " entries but holds " + (bytes.length - FIXED) + " bytes of entries");
-            }
-            List<GcRecord.Entry> entries = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                entries.add(new GcRecord.Entry(ChunkId.readFrom(b), GcRecord.Reason.of(b.get()), b.getLong()));
-            }
+            List<GcRecord.Entry> entries = GcRecord.Entry.readAll(b, bytes.length - FIXED);
             return new GcPlan(fsId, runId, start, retention, cutoff, nrCutoff, baseSeq, baseSha, null, headSeq, headSha,
                     entries, Kept.NONE);
         } catch (BufferUnderflowException e) {
@@ -148,43 +134,12 @@ public record GcPlan(UUID fsId, UUID runId, long runStartMs, Duration retention,
 
     /** The plan saved in {@code file}, empty if there is none; throws naming the file if it does not verify. */
     public static Optional<GcPlan> load(Path file) throws IOException {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(decode(bytes));
-        } catch (IllegalArgumentException e) {
-            throw new IOException("the GC resume file " + file + " does not verify: " + e.getMessage()
-                    + "; delete it and run pacsfs gc again without --resume");
-        }
+        return ResumeFiles.load(file, GcPlan::decode, "the GC resume file",
+                "delete it and run pacsfs gc again without --resume");
     }
 
     /** Replaces {@code file} with this plan atomically, forced to disk. */
     void save(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buf = ByteBuffer.wrap(encode());
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-            ch.force(true);
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    private static int crc(byte[] b, int len) {
-        CRC32C c = new CRC32C();
-        c.update(b, 0, len);
-        return (int) c.getValue();
+        ResumeFiles.save(file, encode());
     }
 }

@@ -75,6 +75,32 @@ public record GcRecord(UUID fsId, UUID runId, long runStartMs, int part, long re
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(reason, "reason");
         }
+
+        /** Writes the count and the entries ({@value #ENTRY_BYTES} bytes each), as GC records and the plan file hold them. */
+        static void writeAll(ByteBuffer b, List<Entry> entries) {
+            b.putInt(entries.size());
+            for (Entry e : entries) {
+                e.id().writeTo(b);
+                b.put((byte) e.reason().code).putLong(e.storedBytes());
+            }
+        }
+
+        /**
+         * Reads what {@link #writeAll} wrote: the count, then {@code entryBytes} bytes of entries.
+         *
+         * @throws IllegalArgumentException if the count does not match the bytes there are
+         */
+        static List<Entry> readAll(ByteBuffer b, int entryBytes) {
+            int n = b.getInt();
+            if (n < 0 || (long) n * ENTRY_BYTES != entryBytes) {
+                throw new IllegalArgumentException("it says " + n + " entries but holds " + entryBytes + " bytes of entries");
+            }
+            List<Entry> entries = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                entries.add(new Entry(ChunkId.readFrom(b), Reason.of(b.get()), b.getLong()));
+            }
+            return entries;
+        }
     }
 
     public GcRecord {
@@ -100,11 +126,7 @@ public record GcRecord(UUID fsId, UUID runId, long runStartMs, int part, long re
         b.putLong(runId.getMostSignificantBits()).putLong(runId.getLeastSignificantBits());
         b.putLong(runStartMs).putInt(part).putLong(retentionSeconds).putLong(cutoffMs);
         b.putLong(baseSeq).put(baseSha256).putLong(headSeq).put(headSha256);
-        b.putInt(entries.size());
-        for (Entry e : entries) {
-            e.id().writeTo(b);
-            b.put((byte) e.reason().code).putLong(e.storedBytes());
-        }
+        Entry.writeAll(b, entries);
         b.putInt(crc(b.array(), b.position()));
         return b.array();
     }
@@ -143,14 +165,7 @@ public record GcRecord(UUID fsId, UUID runId, long runStartMs, int part, long re
             long headSeq = b.getLong();
             byte[] headSha = new byte[32];
             b.get(headSha);
-            int n = b.getInt();
-            if (n < 0 || (long) n * ENTRY_BYTES != bytes.length - FIXED) {
-                throw new IllegalArgumentException("it says " + n + " entries but holds " + (bytes.length - FIXED) + " bytes of entries");
-            }
-            List<Entry> entries = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                entries.add(new Entry(ChunkId.readFrom(b), Reason.of(b.get()), b.getLong()));
-            }
+            List<Entry> entries = Entry.readAll(b, bytes.length - FIXED);
             return new GcRecord(fsId, runId, start, part, retention, cutoff, baseSeq, baseSha, headSeq, headSha, entries);
         } catch (IllegalArgumentException | BufferUnderflowException e) {
             throw new IllegalArgumentException("GC record " + key + " does not verify: " + e.getMessage(), e);

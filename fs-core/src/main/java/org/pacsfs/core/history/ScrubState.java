@@ -2,16 +2,15 @@ package org.pacsfs.core.history;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+
+
+
+
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+
+
 import java.util.Optional;
 import java.util.UUID;
-import java.util.zip.CRC32C;
 
 /**
  * Where an interrupted scrub stopped, so that {@code --resume} continues there: the filesystem, the selection, the
@@ -52,7 +51,7 @@ public record ScrubState(UUID fsId, ScrubSelection selection, long lastSeq, long
         for (long v : totals.toArray()) {
             b.putLong(v);
         }
-        b.putInt(crc(b.array(), SIZE - 4));
+        b.putInt(ResumeFiles.crc(b.array(), SIZE - 4));
         return b.array();
     }
 
@@ -65,7 +64,7 @@ public record ScrubState(UUID fsId, ScrubSelection selection, long lastSeq, long
         if (b.getInt() != MAGIC || b.getShort() != VERSION || b.getShort() != 0) {
             throw new IllegalArgumentException("bad magic, version or flags: not a scrub resume file of this version");
         }
-        if (crc(bytes, SIZE - 4) != b.getInt(SIZE - 4)) {
+        if (ResumeFiles.crc(bytes, SIZE - 4) != b.getInt(SIZE - 4)) {
             throw new IllegalArgumentException("its CRC32C does not match (damaged)");
         }
         UUID fsId = new UUID(b.getLong(), b.getLong());
@@ -81,40 +80,12 @@ public record ScrubState(UUID fsId, ScrubSelection selection, long lastSeq, long
 
     /** The state in {@code file}, empty if there is none; throws {@link IOException} naming the file if it does not verify. */
     public static Optional<ScrubState> load(Path file) throws IOException {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(decode(bytes));
-        } catch (IllegalArgumentException e) {
-            throw new IOException("the scrub resume file " + file + " does not verify: " + e.getMessage()
-                    + "; delete it, or run without --resume to start from the beginning");
-        }
+        return ResumeFiles.load(file, ScrubState::decode, "the scrub resume file",
+                "delete it, or run without --resume to start from the beginning");
     }
 
     /** Replaces {@code file} with this state atomically, forced to disk. */
     void save(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(ByteBuffer.wrap(encode()));
-            ch.force(true);
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    private static int crc(byte[] b, int len) {
-        CRC32C c = new CRC32C();
-        c.update(b, 0, len);
-        return (int) c.getValue();
+        ResumeFiles.save(file, encode());
     }
 }
