@@ -54,7 +54,7 @@ final class GcCommand implements Callable<Integer> {
     boolean apply;
 
     @Option(names = "--retention", paramLabel = "DURATION", description = "Keep deleted and overwritten data this long: at "
-            + "least the filesystem's retention (settings.json; 180d without one), which is the default. "
+            + "least the filesystem's retention (settings.json; gc refuses to guess it if that is missing), which is the default. "
             + FsSettings.DURATION_FORMS)
     String retention;
 
