@@ -71,7 +71,7 @@ public final class ChunkCodec {
     /** Samples that zstd does not shrink below this fraction mean: store raw without a full attempt. */
     static final double SAMPLE_SKIP_FRACTION = 0.97;
 
-    /** Bytes digested at a time by both checksums, small enough to stay in the L2 cache between the two. */
+    /** Bytes of a compressed object digested at a time by both checksums, small enough to stay in the L2 cache between the two. */
     private static final int DIGEST_SLICE = 64 << 10;
 
     /** The largest raw length accepted by {@link #encode}. Chunks are 4 MiB at most by policy; this is a sanity bound. */
@@ -191,15 +191,25 @@ public final class ChunkCodec {
         headerCrc.update(stored, start, HEADER_SIZE - 4);
         h.putInt((int) headerCrc.getValue());
 
-        // CRC32C and SHA-256 of the object in one pass, slice by slice, while each slice is in the CPU cache
-        CRC32C crc = new CRC32C();
+        // The SHA-256 of the object, and its CRC32C: for a raw chunk derived from the data's (the object is the
+        // header and then the data), for a compressed one computed slice by slice while each slice is in the CPU cache.
         MessageDigest sha = sha256Digest();
-        for (int off = start, end = start + storedLength; off < end; off += DIGEST_SLICE) {
-            int n = Math.min(DIGEST_SLICE, end - off);
-            crc.update(stored, off, n);
-            sha.update(stored, off, n);
+        int objectCrc;
+        if (compression == ChunkCompression.NONE) {
+            CRC32C head = new CRC32C();
+            head.update(stored, start, HEADER_SIZE);
+            objectCrc = Crc32cCombine.combine((int) head.getValue(), (int) rawCrc.getValue(), rawLength);
+            sha.update(stored, start, storedLength);
+        } else {
+            CRC32C crc = new CRC32C();
+            for (int off = start, end = start + storedLength; off < end; off += DIGEST_SLICE) {
+                int n = Math.min(DIGEST_SLICE, end - off);
+                crc.update(stored, off, n);
+                sha.update(stored, off, n);
+            }
+            objectCrc = (int) crc.getValue();
         }
-        ChunkRef ref = new ChunkRef(id, compression, rawLength, storedLength, (int) crc.getValue(), sha.digest());
+        ChunkRef ref = new ChunkRef(id, compression, rawLength, storedLength, objectCrc, sha.digest());
         return new EncodedChunk(ref, stored, start, storedLength);
     }
 
@@ -266,11 +276,25 @@ public final class ChunkCodec {
             throw new ChunkCorruptException(id, "object is " + s.remaining() + " bytes, the log recorded "
                     + ref.storedLength());
         }
-        CRC32C crc = new CRC32C();
-        crc.update(s.duplicate());
-        if ((int) crc.getValue() != ref.crc32c()) {
+        // Each byte is read once: the CRC32C of the part after the header is combined with the header's into the
+        // object's; for an uncompressed chunk that part is the data, so the data check below reuses it.
+        int afterHeaderCrc = -1;
+        int objectCrc;
+        if (s.remaining() >= HEADER_SIZE) {
+            CRC32C head = new CRC32C();
+            head.update(s.duplicate().limit(HEADER_SIZE));
+            CRC32C rest = new CRC32C();
+            rest.update(s.duplicate().position(HEADER_SIZE));
+            afterHeaderCrc = (int) rest.getValue();
+            objectCrc = Crc32cCombine.combine((int) head.getValue(), afterHeaderCrc, s.remaining() - HEADER_SIZE);
+        } else {
+            CRC32C whole = new CRC32C();
+            whole.update(s.duplicate());
+            objectCrc = (int) whole.getValue();
+        }
+        if (objectCrc != ref.crc32c()) {
             throw new ChunkCorruptException(id, String.format(
-                    "CRC32C of the object is %08x, the log recorded %08x", (int) crc.getValue(), ref.crc32c()));
+                    "CRC32C of the object is %08x, the log recorded %08x", objectCrc, ref.crc32c()));
         }
         // The CRC matched: from here on, a mismatch means the writer or the ref is wrong, not the medium.
         int magic = s.getInt(0);
@@ -352,11 +376,17 @@ public final class ChunkCodec {
             }
             data = ByteBuffer.wrap(out);
         }
-        CRC32C rawCrc = new CRC32C();
-        rawCrc.update(data.duplicate());
-        if ((int) rawCrc.getValue() != rawCrcExpected) {
+        int dataCrc;
+        if (compression == ChunkCompression.NONE) {
+            dataCrc = afterHeaderCrc; // the data is exactly the bytes after the header, checksummed above
+        } else {
+            CRC32C rawCrc = new CRC32C();
+            rawCrc.update(data.duplicate());
+            dataCrc = (int) rawCrc.getValue();
+        }
+        if (dataCrc != rawCrcExpected) {
             throw new ChunkCorruptException(id, String.format("CRC32C of the data is %08x, the header recorded %08x",
-                    (int) rawCrc.getValue(), rawCrcExpected));
+                    dataCrc, rawCrcExpected));
         }
         return data;
     }

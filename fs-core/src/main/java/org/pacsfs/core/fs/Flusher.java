@@ -623,7 +623,7 @@ final class Flusher implements AutoCloseable {
         ByteBuffer raw = chunk.duplicate().flip();
         return uploads.submit(() -> {
             EncodedChunk enc = codec.encodeWithHeadroom(ChunkId.random(), raw);
-            putWithRetry(keys.chunk(enc.id()), enc.stored(), null);
+            putWithRetry(keys.chunk(enc.id()), enc.stored(), null, enc.ref().crc32c());
             // Before the commit is harmless: a chunk no segment names is never looked up, and the disk tier evicts it.
             reader.offerStored(enc.id(), enc.stored(), enc.ref().crc32c());
             return enc.ref();
@@ -650,7 +650,7 @@ final class Flusher implements AutoCloseable {
     }
 
     private void commitSegment(long seq, byte[] encoded) throws InterruptedException {
-        putWithRetry(keys.logSegment(seq), ByteBuffer.wrap(encoded), encoded);
+        putWithRetry(keys.logSegment(seq), ByteBuffer.wrap(encoded), encoded, null);
     }
 
     /**
@@ -658,12 +658,16 @@ final class Flusher implements AutoCloseable {
      * whose response was lost may have written it: for a segment ({@code expected} given) the content must be ours,
      * otherwise another writer committed this position and we stop; a chunk's id is unique, so it is ours.
      */
-    private void putWithRetry(String key, ByteBuffer body, byte[] expected) throws InterruptedException {
+    private void putWithRetry(String key, ByteBuffer body, byte[] expected, Integer crc32c) throws InterruptedException {
         Backoff backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
         while (true) {
             try {
                 putRequests.incrementAndGet();
-                store.put(key, body.duplicate(), PutCondition.ifNoneMatch());
+                if (crc32c == null) {
+                    store.put(key, body.duplicate(), PutCondition.ifNoneMatch());
+                } else {
+                    store.put(key, body.duplicate(), PutCondition.ifNoneMatch(), crc32c); // the chunk's, computed by the codec
+                }
                 bytesUploaded.addAndGet(body.remaining());
                 if (expected == null) {
                     chunksUploaded.incrementAndGet();

@@ -64,6 +64,14 @@ public final class CountingObjectStore extends ForwardingObjectStore {
     }
 
     @Override
+    public String put(String key, ByteBuffer body, PutCondition condition, int crc32c) {
+        int size = body.remaining();
+        String etag = count(StoreOperation.PUT, () -> super.put(key, body, condition, crc32c));
+        bytes.bytes(StoreOperation.PUT, size);
+        return etag;
+    }
+
+    @Override
     public ObjectData get(String key) {
         return received(count(StoreOperation.GET, () -> super.get(key)));
     }

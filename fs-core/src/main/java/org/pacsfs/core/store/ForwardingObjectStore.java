@@ -27,6 +27,11 @@ public abstract class ForwardingObjectStore implements ObjectStore {
     }
 
     @Override
+    public String put(String key, ByteBuffer body, PutCondition condition, int crc32c) {
+        return delegate.put(key, body, condition, crc32c);
+    }
+
+    @Override
     public ObjectData get(String key) {
         return delegate.get(key);
     }

@@ -48,6 +48,16 @@ public interface ObjectStore extends AutoCloseable {
      */
     String put(String key, ByteBuffer body, PutCondition condition);
 
+    /**
+     * Same as {@link #put(String, ByteBuffer, PutCondition)} for a body whose CRC32C (of the bytes between position and
+     * limit) the caller has computed already: a store that sends a checksum with the body (S3: {@code
+     * x-amz-checksum-crc32c}, which the server checks) uses it instead of reading every byte once more. A wrong value
+     * makes such a server refuse the PUT; stores that send no checksum ignore it.
+     */
+    default String put(String key, ByteBuffer body, PutCondition condition, int crc32c) {
+        return put(key, body, condition);
+    }
+
     /** Same as {@link #put(String, ByteBuffer, PutCondition)} for a whole array. */
     default String put(String key, byte[] body, PutCondition condition) {
         return put(key, ByteBuffer.wrap(body), condition);

@@ -37,6 +37,10 @@ class ChunkCodecPropertiesTest {
         back.get(b);
         assertThat(b).isEqualTo(raw);
         assertThat(codec.verifySha256(e.ref(), e.stored())).isTrue();
+        // the recorded CRC32C is the plain CRC32C of the object (derived, not computed, for raw chunks)
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(e.stored());
+        assertThat(e.ref().crc32c()).isEqualTo((int) crc.getValue());
     }
 
     /** Up to 3 flipped bits are always caught (CRC32C has Hamming distance >= 4 below 2^31 bits). */

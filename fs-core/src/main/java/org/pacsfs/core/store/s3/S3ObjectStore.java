@@ -117,6 +117,15 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public String put(String key, ByteBuffer body, PutCondition condition) {
+        return put(key, body, condition, java.util.OptionalInt.empty());
+    }
+
+    @Override
+    public String put(String key, ByteBuffer body, PutCondition condition, int crc32c) {
+        return put(key, body, condition, java.util.OptionalInt.of(crc32c));
+    }
+
+    private String put(String key, ByteBuffer body, PutCondition condition, java.util.OptionalInt knownCrc32c) {
         Objects.requireNonNull(body, "body");
         var request = PutObjectRequest.builder().bucket(config.bucket()).key(keys.toBucketKey(key));
         if (config.sse() instanceof ServerSideEncryption.S3Managed) {
@@ -144,7 +153,7 @@ public final class S3ObjectStore implements ObjectStore {
         if (config.checksums() == ChecksumPolicy.WHEN_SUPPORTED || retainUntil != null) {
             // Our CRC32C (the JDK's, hardware-assisted, ~0.1 CPU s/GB) in the header: the SDK then computes no checksum
             // of its own and sends no checksum trailer, and the server still verifies the body.
-            request.checksumCRC32C(crc32c(body));
+            request.checksumCRC32C(knownCrc32c.isPresent() ? crc32c(knownCrc32c.getAsInt()) : crc32c(body));
         }
         // Streamed from the caller's buffer: fromRemainingByteBuffer would copy every body (4 MiB per chunk) first.
         ByteBuffer view = body.duplicate();
@@ -302,7 +311,12 @@ public final class S3ObjectStore implements ObjectStore {
     static String crc32c(ByteBuffer body) {
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         crc.update(body.duplicate());
-        return java.util.Base64.getEncoder().encodeToString(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+        return crc32c((int) crc.getValue());
+    }
+
+    /** The base64 of a CRC32C value, big-endian. */
+    static String crc32c(int value) {
+        return java.util.Base64.getEncoder().encodeToString(ByteBuffer.allocate(4).putInt(value).array());
     }
 
     /** Reads a buffer from its position to its limit; each call of the content provider gets its own view. */

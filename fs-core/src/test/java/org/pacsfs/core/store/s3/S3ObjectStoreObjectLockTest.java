@@ -61,9 +61,25 @@ class S3ObjectStoreObjectLockTest {
     }
 
     private S3ObjectStore store() {
+        return store(ChecksumPolicy.WHEN_REQUIRED);
+    }
+
+    private S3ObjectStore store(ChecksumPolicy checksums) {
         return S3ObjectStore.open(S3Config.builder().endpoint(URI.create("http://127.0.0.1:" + server.getAddress().getPort()))
                 .bucket("bucket").pathStyle(true).credentials(S3Credentials.of("id", "secret"))
-                .checksums(ChecksumPolicy.WHEN_REQUIRED).build());
+                .checksums(checksums).build());
+    }
+
+    @Test
+    void aCrc32cTheCallerKnowsIsSentAsIsAndAnUnknownOneIsComputed() {
+        byte[] body = "123456789".getBytes(java.nio.charset.StandardCharsets.US_ASCII); // CRC32C 0xE3069283
+        try (S3ObjectStore s = store(ChecksumPolicy.WHEN_SUPPORTED)) {
+            s.put("chunks/ab/known", ByteBuffer.wrap(body), PutCondition.ifNoneMatch(), 0x12345678);
+            s.put("chunks/ab/computed", ByteBuffer.wrap(body), PutCondition.ifNoneMatch());
+        }
+        // the known value is trusted (a server that checks it would refuse this body): no second pass over the bytes
+        assertThat(putHeaders.get("/bucket/chunks/ab/known").get("x-amz-checksum-crc32c")).containsExactly("EjRWeA==");
+        assertThat(putHeaders.get("/bucket/chunks/ab/computed").get("x-amz-checksum-crc32c")).containsExactly("4waSgw==");
     }
 
     @Test
