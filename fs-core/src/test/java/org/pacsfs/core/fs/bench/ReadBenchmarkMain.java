@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,6 +60,9 @@ public final class ReadBenchmarkMain {
             .withReadAhead(Long.getLong("read.aheadMiB", 128) << 20, Long.getLong("read.aheadTotalMiB", 128) << 20);
     int mountNo;
 
+    /** The S3 server's process id, for its CPU time. */
+    long serverPid = -1;
+
     ReadBenchmarkMain(Path dir, S3ObjectStore store) {
         this.dir = dir;
         this.store = new InFlight(store);
@@ -70,6 +74,8 @@ public final class ReadBenchmarkMain {
         volatile boolean sampling;
         long samples;
         long sum;
+        /** With -Dread.timeline=true: the mean GETs in flight per 50 ms of each measured run, printed after it. */
+        final StringBuilder timeline = new StringBuilder();
 
         InFlight(ObjectStore delegate) {
             super(delegate);
@@ -90,10 +96,24 @@ public final class ReadBenchmarkMain {
             samples = 0;
             sum = 0;
             sampling = true;
+            boolean keepTimeline = Boolean.getBoolean("read.timeline");
+            timeline.setLength(0);
             Thread t = new Thread(() -> {
+                long windowSum = 0;
+                int windowSamples = 0;
+                long windowStart = System.nanoTime();
                 while (sampling) {
-                    sum += now.get();
+                    int n = now.get();
+                    sum += n;
                     samples++;
+                    windowSum += n;
+                    windowSamples++;
+                    if (keepTimeline && System.nanoTime() - windowStart >= 50_000_000L) {
+                        timeline.append(Math.round((double) windowSum / windowSamples)).append(' ');
+                        windowSum = 0;
+                        windowSamples = 0;
+                        windowStart = System.nanoTime();
+                    }
                     java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
                 }
             });
@@ -126,7 +146,9 @@ public final class ReadBenchmarkMain {
             S3Config config = server.configFor("read-bench").maxConnections(2 * CacheConfig.DEFAULT_GET_PARALLELISM).build();
             System.out.printf("S3Proxy pid %d; client %s%n", server.pid(), config);
             try (S3ObjectStore store = S3ObjectStore.open(config)) {
-                new ReadBenchmarkMain(dir, store).run(cases, mib, warmMiB, hugeMiB, reps);
+                ReadBenchmarkMain bench = new ReadBenchmarkMain(dir, store);
+                bench.serverPid = server.pid();
+                bench.run(cases, mib, warmMiB, hugeMiB, reps);
             }
         }
     }
@@ -150,8 +172,15 @@ public final class ReadBenchmarkMain {
             for (int r = 1; r <= reps; r++) {
                 double[] a = new double[1];
                 Timed[] c = new Timed[1];
+                ShipBenchmarkMain.Cpu cpu0 = ShipBenchmarkMain.cpu(serverPid);
                 double aFlight = store.measure(() -> a[0] = anchor(chunks));
+                ShipBenchmarkMain.Cpu anchorCpu = ShipBenchmarkMain.cpu(serverPid).minus(cpu0).perGB(size);
+                String anchorTimeline = store.timeline.toString();
                 c[0] = coldRead("big/", size, null);
+                if (Boolean.getBoolean("read.timeline")) {
+                    System.out.printf("GETs in flight per 50 ms: anchor [%s]%n  cold read [%s]%n", anchorTimeline.trim(),
+                            store.timeline.toString().trim());
+                }
                 double cFlight = c[0].getsInFlight();
                 lastCold = c[0].state;
                 anchor.add(a[0]);
@@ -159,6 +188,7 @@ public final class ReadBenchmarkMain {
                 ratio.add(c[0].mbps / a[0]);
                 System.out.printf("rep %d: anchor %.0f MB/s (%.1f GETs in flight on average), cold read %.0f MB/s (%.1f), ratio %.2f; "
                         + "%s; load %s%n", r, a[0], aFlight, c[0].mbps, cFlight, c[0].mbps / a[0], c[0].stats, loadAverage());
+                System.out.printf("  CPU s/GB: anchor %s; cold read %s (by thread: %s)%n", anchorCpu, c[0].cpuPerGB, c[0].threads);
             }
         }
         List<Double> warm = new ArrayList<>();
@@ -195,15 +225,25 @@ public final class ReadBenchmarkMain {
         row("(3) warm read from the memory tier, 128 KiB reads (GB/s)", warm, ">= 1");
     }
 
-    record Timed(double mbps, Path state, CacheStats stats, double getsInFlight) {
+    record Timed(double mbps, Path state, CacheStats stats, double getsInFlight, ShipBenchmarkMain.Cpu cpuPerGB, String threads) {
     }
 
     Timed coldRead(String prefix, long size, Sampler sampler) throws Exception {
         Path state = newState();
         try (LocalFileSystem fs = mount(prefix, state)) {
             double[] seconds = new double[1];
+            Map<String, Long> threads0 = ShipBenchmarkMain.threadCpu();
+            ShipBenchmarkMain.Cpu cpu0 = ShipBenchmarkMain.cpu(serverPid);
             double flight = store.measure(() -> seconds[0] = readFile(fs, size, sampler));
-            return new Timed(size / seconds[0] / 1e6, state, fs.cacheStats(), flight);
+            ShipBenchmarkMain.Cpu cpu = ShipBenchmarkMain.cpu(serverPid).minus(cpu0).perGB(size);
+            StringBuilder byThread = new StringBuilder();
+            for (Map.Entry<String, Long> e : ShipBenchmarkMain.threadCpu().entrySet()) {
+                double v = (e.getValue() - threads0.getOrDefault(e.getKey(), 0L)) / 1e9 / (size / 1e9);
+                if (v >= 0.02) {
+                    byThread.append(byThread.length() == 0 ? "" : ", ").append(String.format("%s %.2f", e.getKey(), v));
+                }
+            }
+            return new Timed(size / seconds[0] / 1e6, state, fs.cacheStats(), flight, cpu, byThread.toString());
         }
     }
 

@@ -443,6 +443,11 @@ public final class ShipBenchmarkMain {
     }
 
     Cpu cpu() {
+        return cpu(serverPid);
+    }
+
+    /** CPU seconds used so far by this JVM and by process {@code serverPid} (NaN if it cannot be read). */
+    static Cpu cpu(long serverPid) {
         double self = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
         double server = Double.NaN;
         try {
