@@ -11,7 +11,10 @@ directory under $BENCH_DIR or /var/tmp. Phases, each reporting the mount's user+
   write-paused  dd bs=1M conv=fsync with the S3 server stopped (SIGSTOP): the FUSE + write-log path, with the
                 shipper blocked on its first PUTs
   ship          the S3 server resumed until the write-log is drained: chunking, compression, hashing, PUTs
+  warm-paused   dd of another file with the S3 server stopped again: the FUSE + write-log path with a warm JIT
   write         dd again (a second file) with shipping running, until drained: what bench/run.sh's seq measures
+  dd            dd of another file with shipping running, timed to the end of the dd only (then drained, untimed):
+                what it/bench-dd.sh measures, here with a warm JIT
   cold-read     unmount, remount with an empty cache directory, drop the page cache, cat the first file
 With --jfr DIR, each mount runs with a JFR profile recording dumped to DIR at unmount.
 """
@@ -191,6 +194,19 @@ def main():
                 os.kill(m.s3pid, signal.SIGCONT)
             if "ship" in phases:
                 phase("ship", m, a.size_mib, m.drain)
+        for i, p in enumerate(phases):
+            if p != "warm-paused":
+                continue
+            os.kill(m.s3pid, signal.SIGSTOP)
+            try:
+                phase("warm-paused", m, a.size_mib, lambda: dd(os.path.join(m.mnt, "f2-%d" % i), a.size_mib))
+            finally:
+                os.kill(m.s3pid, signal.SIGCONT)
+            if "no-drain" not in phases:
+                m.drain()
+        if "dd" in phases:
+            phase("dd", m, a.size_mib, lambda: dd(os.path.join(m.mnt, "f3"), a.size_mib))
+            m.drain()
         if "write" in phases:
             phase("write", m, a.size_mib, lambda: (dd(os.path.join(m.mnt, "f1"), a.size_mib), m.drain()))
             first = os.path.join(m.mnt, "f1") if "write-paused" not in phases else first

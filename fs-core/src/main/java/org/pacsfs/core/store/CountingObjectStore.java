@@ -66,7 +66,7 @@ public final class CountingObjectStore extends ForwardingObjectStore {
     @Override
     public String put(String key, ByteBuffer body, PutCondition condition, int crc32c) {
         int size = body.remaining();
-        String etag = count(StoreOperation.PUT, () -> super.put(key, body, condition, crc32c));
+        String etag = count(StoreOperation.PUT, () -> delegate().put(key, body, condition, crc32c));
         bytes.bytes(StoreOperation.PUT, size);
         return etag;
     }

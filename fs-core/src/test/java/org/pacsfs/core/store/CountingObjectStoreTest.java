@@ -71,4 +71,33 @@ class CountingObjectStoreTest {
                 .isEqualTo(Outcome.PERMANENT);
         assertThat(CountingObjectStore.outcomeOf(new IllegalStateException("bug"))).isEqualTo(Outcome.OTHER);
     }
+
+    @Test
+    void aPutWithAKnownCrc32cIsCountedOnceAndStillGoesThroughTheFaultInjector() {
+        FaultInjectingObjectStore failing = FaultInjectingObjectStore.builder(memory).seed(1).build();
+        CountingObjectStore counting = new CountingObjectStore(failing);
+        failing.setOutage(true);
+        assertThatThrownBy(() -> counting.put("k", ByteBuffer.wrap(new byte[7]), PutCondition.ifNoneMatch(), 42))
+                .isInstanceOf(ObjectStoreException.class);
+        failing.setOutage(false);
+        counting.put("k", ByteBuffer.wrap(new byte[7]), PutCondition.ifNoneMatch(), 42);
+        assertThat(counting.requests(StoreOperation.PUT, Outcome.OK)).isEqualTo(1);
+        assertThat(counting.bytes(StoreOperation.PUT)).isEqualTo(7);
+        assertThat(memory.get("k").bytes()).hasSize(7);
+    }
+
+    @Test
+    void aForwardingStoreThatOverridesOnlyThePlainPutSeesPutsWithACrc32cToo() {
+        int[] seen = new int[1];
+        ObjectStore wrapper = new ForwardingObjectStore(memory) {
+            @Override
+            public String put(String key, ByteBuffer body, PutCondition condition) {
+                seen[0]++;
+                return super.put(key, body, condition);
+            }
+        };
+        wrapper.put("c", ByteBuffer.wrap(new byte[3]), PutCondition.none(), 1234);
+        assertThat(seen[0]).isEqualTo(1);
+        assertThat(memory.get("c").bytes()).hasSize(3);
+    }
 }

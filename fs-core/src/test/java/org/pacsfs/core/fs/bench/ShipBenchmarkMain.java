@@ -55,7 +55,8 @@ import org.pacsfs.core.store.s3.S3ObjectStore;
  * (target/ship-bench), {@code ship.sample} (false; true: sample the flusher and upload threads' stacks every 10 ms during
  * the shipping case and print where they spend their time), {@code ship.cases} (all: anchor,seq,append1m,append4k),
  * {@code ship.variants} (none; comma-separated shipping variants against the anchor: p16, seg256, seg256p16, deferred,
- * ckpt1s = a checkpoint due every second during the run, to measure what checkpoints under load cost),
+ * ckpt1s = a checkpoint due every second during the run, to measure what checkpoints under load cost, nice0 = shipping
+ * threads at normal priority like the anchor's),
  * {@code pacsfs.s3proxy.jar}.
  */
 public final class ShipBenchmarkMain {
@@ -159,7 +160,9 @@ public final class ShipBenchmarkMain {
                 case "deferred" -> with(d, Map.of("batchBytes", 1L << 30, "flushDelay", Duration.ofMinutes(10)));
                 // checkpoints under load: one due every second while the file is written and shipped
                 case "ckpt1s" -> with(d, Map.of("checkpointInterval", Duration.ofSeconds(1)));
-                default -> throw new IllegalArgumentException("unknown variant " + v + " (p16, seg256, seg256p16, deferred, ckpt1s)");
+                // shipping threads at the anchor's priority (the default runs them at nice 10: --background-nice)
+                case "nice0" -> d.withBackgroundNice(0);
+                default -> throw new IllegalArgumentException("unknown variant " + v + " (p16, seg256, seg256p16, deferred, ckpt1s, nice0)");
             };
             System.out.printf("%n== variant %s: %s ==%n", v, c);
             Sampler vs = new Sampler();
