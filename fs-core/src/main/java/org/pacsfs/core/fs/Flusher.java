@@ -395,9 +395,8 @@ final class Flusher implements AutoCloseable {
 
     private Batch prepare(long from) throws WriteLogException {
         long until = from <= cutLsn ? Math.min(wal.lastLsn(), cutLsn) : wal.lastLsn();
-        // Ship only what is durable locally: after a power loss the local log must still hold everything the
-        // bucket has from it, or new records would reuse LSNs the bucket already names.
-        wal.sync(until);
+        // Records are read (CRC32C-verified) before they are forced: commit() forces them before the segment that
+        // names them is written, so they are durable locally by the time the bucket has them (see there).
         firstPendingNanos = 0;
         List<MetaSegment.Op> ops = new ArrayList<>();
         java.util.LinkedHashMap<Long, List<Placement>> byFile = new java.util.LinkedHashMap<>();
@@ -481,6 +480,12 @@ final class Flusher implements AutoCloseable {
     }
 
     private void commit(Batch b) throws WriteLogException, InterruptedException {
+        // Ship only what is durable locally: after a power loss the local log must still hold everything the bucket
+        // has from it, or new records would reuse LSNs the bucket already names. Forced here, while the batch's chunks
+        // are still uploading, and not when the batch is prepared: the flusher thread is the pipeline's one serial
+        // stage, and an fdatasync of up to a whole batch there kept the uploads waiting for their next chunks
+        // (fs-core/BENCHMARKS.md). Chunks uploaded before the force are harmless if it fails: no segment names them.
+        wal.sync(b.last());
         List<ChunkRef> refs = awaitUploads(b.uploads());
         List<byte[]> encodedRefs = new ArrayList<>(refs.size());
         for (ChunkRef ref : refs) {
