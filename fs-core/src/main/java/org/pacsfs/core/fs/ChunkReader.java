@@ -39,6 +39,14 @@ final class ChunkReader implements ChunkSource, ChunkLoader {
     private final ChunkCache cache;
     private final PinnedChunks pins;
     private final java.util.concurrent.atomic.LongAdder retries = new java.util.concurrent.atomic.LongAdder();
+    /**
+     * Set for a view of the past (mount --read-only --at, cat/restore --at): a chunk missing from the bucket is then
+     * most likely one that pacsfs gc removed because only history older than the retention needed it, which is
+     * expected, not the loss of live data.
+     */
+    private volatile java.time.Instant viewAt;
+    /** Chunks already reported missing in such a view: one log line per chunk, not one per read. */
+    private final java.util.Set<ChunkKey> reportedMissing = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     ChunkReader(ObjectStore store, BucketKeys keys, ChunkCodec codec, LocalIndex index, ChunkCache cache, PinnedChunks pins) {
         this.store = store;
@@ -103,6 +111,12 @@ final class ChunkReader implements ChunkSource, ChunkLoader {
         }
     }
 
+    /** Marks this reader as serving a view of the filesystem as of {@code at} (see {@link #viewAt}). */
+    ChunkReader viewOfThePast(java.time.Instant at) {
+        this.viewAt = java.util.Objects.requireNonNull(at, "at");
+        return this;
+    }
+
     /** Starts loading a chunk in the background (read-ahead). */
     CompletableFuture<ByteBuffer> prefetch(ChunkKey key) {
         return cache.prefetch(key, this);
@@ -132,6 +146,18 @@ final class ChunkReader implements ChunkSource, ChunkLoader {
                 }
                 retries.increment();
                 sleep(100L << attempt);
+            } catch (ObjectStoreException.NotFound e) {
+                java.time.Instant at = viewAt;
+                if (at == null) {
+                    LOG.error("chunk {} ({}) cannot be read: {}", key, objectKey, e.getMessage());
+                    throw new IOException("chunk " + key + ": " + e.getMessage(), e);
+                }
+                if (reportedMissing.size() < 10_000 && reportedMissing.add(key)) {
+                    LOG.warn("chunk {} ({}) of the view as of {} is no longer in the bucket: pacsfs gc removes chunks that only "
+                            + "history older than the retention needs; reads of the files that used it fail (EIO)", key, objectKey, at);
+                }
+                throw new IOException("chunk " + key + " is no longer in the bucket: the view is as of " + at
+                        + ", and pacsfs gc removes chunks that only history older than the retention needs", e);
             } catch (ObjectStoreException e) {
                 LOG.error("chunk {} ({}) cannot be read: {}", key, objectKey, e.getMessage());
                 throw new IOException("chunk " + key + ": " + e.getMessage(), e);

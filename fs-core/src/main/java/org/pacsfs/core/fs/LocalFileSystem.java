@@ -273,7 +273,10 @@ public final class LocalFileSystem implements FileSystem {
                 // Viewers read whole studies: the memory tier and read-ahead as for a writer; the disk tier is the
                 // caller's choice (its directory is under the view's temporary state directory unless configured).
                 cache = TieredChunkCache.open(config.cache(), config.cacheDirectory());
-                fs.attachReader(remote, keys, cache);
+                ChunkReader reader = fs.attachReader(remote, keys, cache);
+                if (at != null) {
+                    reader.viewOfThePast(at);
+                }
                 fs.remote = remote;
                 fs.ensureRoot(); // a bucket whose writer has not shipped its first segment yet: an empty root
                 fs.readOnly = at == null ? "read-only mount: the filesystem as of its mount time"
